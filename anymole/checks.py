@@ -40,11 +40,15 @@ def check_finite(field: str, t: Tensor) -> None:
 
 
 def check_quaternions(field: str, q: Tensor) -> Tensor:
-    """Check ``(..., 4)`` quaternions are finite and non-zero; return them normalised."""
+    """Check ``(..., 4)`` quaternions are finite and non-zero; return them normalised.
+
+    Quaternions already within 1e-6 of unit length are returned unchanged (bit-exact), so that
+    re-validating a motion never moves its keyframes."""
     check_finite(field, q)
     norms = q.norm(dim=-1)
     bad = norms < QUAT_MIN_NORM
     if bad.any():
         idx = [int(i) for i in bad.nonzero()[0]]
         raise ValidationError(field, f"zero-length quaternion at index {idx} (expected x, y, z, w of unit length)")
-    return q / norms.unsqueeze(-1)
+    norms = norms.unsqueeze(-1)
+    return torch.where((norms - 1.0).abs() < 1e-6, q, q / norms)

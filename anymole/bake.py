@@ -1,0 +1,313 @@
+"""`anymole bake MANIFEST`: bake the transitions a TOML manifest lists (CI).
+
+For each job: load the source clip (and keyframe sources), build the in-betweening problem on
+the job's timeline, run it in-process (default) or on a server (``--server``), and write
+``<output>.glb``, ``<output>.bvh``, ``<output>.fbx`` (only where bpy is installed),
+``<output>.mp4`` (a skeleton preview) and ``<output>.json`` (the job's report). A job whose
+outputs exist and whose inputs (manifest entry, file contents, library version) have not changed
+is skipped. A failing job does not stop the others; the exit code is 1 when any job failed, and
+a summary is printed and written to the report file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import anymole
+from anymole.bake_manifest import BakeJob, load_manifest
+from anymole.errors import AnymoleError, ValidationError
+from anymole.inbetween import InbetweenProblem
+from anymole.motion import Motion
+from anymole.pipeline import (
+    CancelToken,
+    Emit,
+    PreviewOptions,
+    ProgressEvent,
+    TransitionRequest,
+    TransitionResult,
+    run_transition,
+)
+from anymole.skeleton import Skeleton
+
+Executor = Callable[[TransitionRequest, Emit, CancelToken], TransitionResult]
+
+
+@dataclass
+class JobOutcome:
+    """What happened to one job: ``status`` is ``"ok"``, ``"skipped"`` or ``"failed"``."""
+
+    name: str
+    status: str
+    outputs: list[str] = field(default_factory=list)
+    error: str = ""
+    keyframe_error: float | None = None
+    method: str = ""
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+# -- building the problem -------------------------------------------------------------------
+
+
+class _Assets:
+    """Loads each file once per bake run."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, float], object] = {}
+
+    def get(self, path: Path, unit_m: float):
+        from anymole.io import load_asset
+
+        key = (str(path), unit_m)
+        if key not in self._cache:
+            if not path.exists():
+                raise ValidationError("source", f"{path} does not exist")
+            opts = {"unit_m": unit_m} if path.suffix.lower() == ".bvh" else {}
+            self._cache[key] = load_asset(path, **opts)
+        return self._cache[key]
+
+
+def _pick_clip(asset, clip: str | None, field_name: str):
+    if not asset.clips:
+        raise ValidationError(field_name, f"{asset.source} has no animation clip")
+    if clip is None:
+        return asset.clips[0]
+    for c in asset.clips:
+        if c.name == clip:
+            return c
+    raise ValidationError(field_name, f"no clip named {clip!r} in {asset.source}; clips: {[c.name for c in asset.clips]}")
+
+
+def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProblem:
+    """The job's timeline as an :class:`InbetweenProblem` (context known, keyframes known)."""
+    assets = assets or _Assets()
+    asset = assets.get(job.source, job.unit_m)
+    skeleton: Skeleton = asset.skeleton
+    motion = _pick_clip(asset, job.clip, f"{job.name}.clip").motion.resample(job.fps)
+    c0, c1 = job.context
+    if c1 > motion.num_frames:
+        raise ValidationError(f"{job.name}.context", f"[{c0}, {c1}) is outside the clip's {motion.num_frames} frames at {job.fps:g} fps")
+    timeline = job.timeline()
+    T = timeline[-1] + 1
+    rot = skeleton.rest_rotations.expand(T, -1, -1).clone()
+    trans = skeleton.offsets.expand(T, -1, -1).clone()
+    known = torch.zeros(T, dtype=torch.bool)
+    rot[: c1 - c0] = motion.rotations[c0:c1]
+    trans[: c1 - c0] = motion.translations[c0:c1]
+    known[: c1 - c0] = True
+    for i, (spec, at) in enumerate(zip(job.keyframes, timeline)):
+        f = f"{job.name}.keyframes[{i}]"
+        if spec.source is None:
+            src_motion, index = (motion if spec.clip is None else _pick_clip(asset, spec.clip, f"{f}.clip").motion.resample(job.fps)), None
+        else:
+            other = assets.get(spec.source, job.unit_m)
+            src_motion = _pick_clip(other, spec.clip, f"{f}.clip").motion.resample(job.fps)
+            index = _joint_map(skeleton, other.skeleton, f"{f}.source")
+        if spec.frame >= src_motion.num_frames:
+            raise ValidationError(f"{f}.frame", f"frame {spec.frame} is outside the clip's {src_motion.num_frames} frames at {job.fps:g} fps")
+        r, t = src_motion.rotations[spec.frame], src_motion.translations[spec.frame]
+        if index is not None:
+            r, t = r[index], t[index]
+        rot[at], trans[at], known[at] = r, t, True
+    return InbetweenProblem(skeleton, Motion(rot, trans, job.fps), known)
+
+
+def _joint_map(ours: Skeleton, theirs: Skeleton, field_name: str) -> torch.Tensor:
+    missing = [n for n in ours.names if n not in theirs.names]
+    if missing:
+        raise ValidationError(field_name, f"skeleton lacks joints {missing[:5]} of the job's skeleton")
+    return torch.tensor([theirs.index(n) for n in ours.names])
+
+
+# -- outputs --------------------------------------------------------------------------------
+
+
+def fingerprint(job: BakeJob) -> str:
+    """Hash of everything the outputs depend on: the job entry, the input files' contents and
+    the library version."""
+    h = hashlib.sha256()
+    h.update(json.dumps(asdict(job), default=str, sort_keys=True).encode())
+    h.update(anymole.__version__.encode())
+    files = {job.source} | {k.source for k in job.keyframes if k.source is not None}
+    for p in sorted(files, key=str):
+        h.update(str(p).encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest() if p.exists() else b"missing")
+    return h.hexdigest()
+
+
+def output_paths(job: BakeJob) -> dict[str, Path]:
+    base = job.output
+    return {ext: base.with_name(base.name + ext) for ext in (".glb", ".bvh", ".mp4", ".json")}
+
+
+def is_up_to_date(job: BakeJob, digest: str) -> bool:
+    paths = output_paths(job)
+    if not all(p.exists() for p in paths.values()):
+        return False
+    try:
+        return json.loads(paths[".json"].read_text()).get("fingerprint") == digest
+    except (OSError, ValueError):
+        return False
+
+
+def preview_frames_rgb(skeleton: Skeleton, motion: Motion, size: tuple[int, int] = (256, 256)) -> list[np.ndarray]:
+    """Every frame of ``motion`` drawn by the preview renderer, ``(H, W, 3)`` uint8 each."""
+    from PIL import Image
+
+    from anymole.render.preview import render_skeleton_preview
+
+    opts = PreviewOptions(size=size, image_format="png")
+    return [np.asarray(Image.open(io.BytesIO(render_skeleton_preview(skeleton, motion, t, opts))).convert("RGB")) for t in range(motion.num_frames)]
+
+
+def write_outputs(job: BakeJob, problem: InbetweenProblem, result: TransitionResult, digest: str, seconds: float) -> JobOutcome:
+    from anymole.io import Clip, write_bvh, write_gltf
+    from anymole.render.mp4 import write_mp4
+
+    paths = output_paths(job)
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    skeleton, motion = problem.skeleton, result.motion
+    write_gltf(paths[".glb"], skeleton, [Clip(job.name, motion)])
+    write_bvh(paths[".bvh"], skeleton, motion, unit_m=job.unit_m)
+    write_mp4(paths[".mp4"], preview_frames_rgb(skeleton, motion), motion.fps)
+    outcome = JobOutcome(job.name, "ok", [str(p) for p in paths.values()], keyframe_error=result.keyframe_error, method=result.method, seconds=seconds)
+    outcome.notes.extend(result.warnings)
+    fbx = _write_fbx_if_possible(paths[".glb"], job.output.with_name(job.output.name + ".fbx"))
+    if fbx:
+        outcome.outputs.append(fbx)
+    else:
+        outcome.notes.append("FBX not written: needs bpy (pip install 'anymole[fbx]')")
+    gaps = problem.gaps()
+    report = {
+        "name": job.name,
+        "fingerprint": digest,
+        "method": result.method,
+        "fps": motion.fps,
+        "frames": motion.num_frames,
+        "known_frames": [int(i) for i in problem.known.nonzero().flatten()],
+        "gaps": [list(g) for g in gaps],
+        "keyframe_error": result.keyframe_error,
+        "warnings": list(result.warnings),
+        "seconds": seconds,
+        "outputs": outcome.outputs,
+        "anymole_version": anymole.__version__,
+    }
+    paths[".json"].write_text(json.dumps(report, indent=2))
+    return outcome
+
+
+def _write_fbx_if_possible(glb: Path, fbx: Path) -> str | None:
+    try:
+        import bpy  # noqa: F401
+    except ImportError:
+        return None
+    from anymole.io.fbx_write import glb_to_fbx
+
+    glb_to_fbx(glb, fbx)
+    return str(fbx)
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def in_process_executor(request: TransitionRequest, emit: Emit, cancel: CancelToken) -> TransitionResult:
+    return run_transition(request, emit, cancel)
+
+
+def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force: bool = False, progress=None) -> list[JobOutcome]:
+    """Run every job; never raises for a job's failure (it is recorded in its outcome)."""
+    assets = _Assets()
+    outcomes = []
+    for job in jobs:
+        task = progress.add_task(job.name, total=1.0) if progress is not None else None
+        t0 = time.perf_counter()
+        try:
+            digest = fingerprint(job)
+            if not force and is_up_to_date(job, digest):
+                outcomes.append(JobOutcome(job.name, "skipped", [str(p) for p in output_paths(job).values()], notes=["outputs up to date"]))
+                if task is not None:
+                    progress.update(task, completed=1.0, description=f"{job.name} (up to date)")
+                continue
+            problem = build_problem(job, assets)
+            request = TransitionRequest(problem=problem, method=job.method, seed=job.seed, preview=PreviewOptions(enabled=False))
+
+            def emit(event, task=task):
+                if task is not None and isinstance(event, ProgressEvent):
+                    progress.update(task, completed=0.9 * event.fraction, description=f"{job.name}: {event.message}")
+
+            result = executor(request, emit, CancelToken())
+            outcomes.append(write_outputs(job, problem, result, digest, time.perf_counter() - t0))
+            if task is not None:
+                progress.update(task, completed=1.0, description=f"{job.name} ok")
+        except (AnymoleError, OSError, ValueError) as exc:
+            outcomes.append(JobOutcome(job.name, "failed", error=str(exc), seconds=time.perf_counter() - t0))
+            if task is not None:
+                progress.update(task, completed=1.0, description=f"{job.name} FAILED")
+    return outcomes
+
+
+def summarize(outcomes: list[JobOutcome]) -> dict:
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
+    return {**counts, "jobs": [asdict(o) for o in outcomes]}
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("manifest", type=Path, help="TOML manifest listing the jobs")
+    parser.add_argument("--server", metavar="ADDRESS", help="run jobs on this server (host:port) instead of in-process")
+    parser.add_argument("--token-file", type=Path, help="bearer token for --server")
+    parser.add_argument("--tls-ca", type=Path, help="CA certificate to verify a TLS --server")
+    parser.add_argument("--force", action="store_true", help="bake even when outputs are up to date")
+    parser.add_argument("--report", type=Path, help="summary JSON (default: bake_report.json beside the manifest)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    console = Console(stderr=True)
+    jobs = load_manifest(args.manifest)
+    executor: Executor = in_process_executor
+    closer = None
+    if args.server:
+        from anymole.client.executor import remote_executor
+
+        executor, closer = remote_executor(args.server, token_file=args.token_file, tls_ca=args.tls_ca)
+    try:
+        if args.no_progress:
+            outcomes = bake(jobs, executor, force=args.force)
+        else:
+            columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=False) as progress:
+                outcomes = bake(jobs, executor, force=args.force, progress=progress)
+    finally:
+        if closer is not None:
+            closer()
+    summary = summarize(outcomes)
+    report = args.report or args.manifest.resolve().parent / "bake_report.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(summary, indent=2))
+    table = Table(title=f"anymole bake: {summary['ok']} ok, {summary['skipped']} skipped, {summary['failed']} failed")
+    for col in ("job", "status", "method", "keyframe error", "seconds", "detail"):
+        table.add_column(col)
+    for o in outcomes:
+        kf = "" if o.keyframe_error is None else f"{o.keyframe_error:.2e}"
+        table.add_row(o.name, o.status, o.method, kf, f"{o.seconds:.2f}", o.error or "; ".join(o.notes))
+    Console(file=sys.stdout).print(table)
+    print(f"report: {report}")
+    return 1 if summary["failed"] else 0
