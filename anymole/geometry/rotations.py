@@ -185,9 +185,12 @@ def sixd_to_matrix(d6: Tensor) -> Tensor:
 
 
 def quat_angle(q0: Tensor, q1: Tensor) -> Tensor:
-    """Geodesic angle in radians ``(...)`` between unit quaternions ``(..., 4)``."""
-    dot = (q0 * q1).sum(-1).abs().clamp(max=1.0)
-    return 2.0 * torch.acos(dot)
+    """Geodesic angle in radians ``(...)`` between unit quaternions ``(..., 4)``, in [0, π].
+
+    Computed as ``2 atan2(|v|, |w|)`` of ``q0⁻¹ ⊗ q1`` (``v`` its vector part): accurate for small
+    angles, where ``acos`` of the dot product loses about 1e-3 rad in float32."""
+    d = quat_mul(quat_conjugate(q0), q1)
+    return 2.0 * torch.atan2(d[..., :3].norm(dim=-1), d[..., 3].abs())
 
 
 def _check_order(order: str) -> str:

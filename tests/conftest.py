@@ -1,0 +1,25 @@
+"""Shared fixtures: tiny hand-made skeletons and the procedural characters of
+:mod:`anymole.testing.procedural` (a snake, a spider, a quadruped, a bird)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from anymole.motion import Motion
+from anymole.skeleton import Skeleton
+from anymole.testing.procedural import CHARACTERS, make_character
+
+CHARACTER_NAMES = tuple(CHARACTERS)
+
+
+@pytest.fixture(params=CHARACTER_NAMES)
+def character(request) -> tuple[Skeleton, Motion]:
+    """Each procedural character in turn: ``(skeleton, motion)``, 150 frames at 30 fps."""
+    return make_character(request.param)
+
+
+@pytest.fixture
+def chain4() -> Skeleton:
+    """A 4-joint chain along +Y, bones of length 1, 2, 3 (root at the origin)."""
+    return Skeleton(("a", "b", "c", "d"), torch.tensor([-1, 0, 1, 2]), torch.tensor([[0.0, 0, 0], [0, 1, 0], [0, 2, 0], [0, 3, 0]]))
