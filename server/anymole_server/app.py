@@ -1,0 +1,150 @@
+"""Server assembly: ``serve(config)`` starts a grpc.aio server with the AnyMoLe service, health
+checking and reflection, explicit message-size limits, the bearer-token and error-mapping
+interceptors, and the job runner over the SQLite store.
+
+    server, port = await serve(ServerConfig(port=0, db_path=tmp / "jobs.sqlite3"))
+    ...
+    await server.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from anymole.pipeline import available_methods
+from anymole.v1 import job_pb2, service_pb2, service_pb2_grpc
+from anymole_server import convert
+from anymole_server.auth import BearerTokenInterceptor
+from anymole_server.config import ConfigError, ServerConfig
+from anymole_server.interceptors import ErrorMappingInterceptor
+from anymole_server.jobs import JobManager
+from anymole_server.servicer import AnymoleServicer
+from anymole_server.store import Store
+from anymole_server.version import PROTOCOL_VERSION, SERVER_VERSION
+
+log = logging.getLogger("anymole_server")
+
+SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["AnymoleService"].full_name
+RENDERER = "skeleton-preview"
+
+
+def device_name() -> str:
+    """``"cuda:<name>"`` when a GPU is visible to torch, else ``"cpu"``."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    return "cpu"
+
+
+def server_info(config: ServerConfig) -> service_pb2.GetServerInfoResponse:
+    lim = config.limits
+    methods = list(available_methods(video_prior_ready=bool(config.video_priors)))
+    return service_pb2.GetServerInfoResponse(
+        protocol_version=PROTOCOL_VERSION,
+        server_version=SERVER_VERSION,
+        capabilities=service_pb2.Capabilities(
+            methods=methods,
+            default_method=convert.default_method(),
+            video_priors=list(config.video_priors),
+            renderer=RENDERER,
+            device=device_name(),
+            limits=service_pb2.Limits(
+                max_joints=lim.max_joints,
+                max_frames=lim.max_frames,
+                max_message_bytes=lim.max_message_bytes,
+                max_queue=lim.max_queue,
+                max_preview_size=lim.max_preview_size,
+                max_preview_frames=lim.max_preview_frames,
+                workers=lim.workers,
+            ),
+            preview_formats=[job_pb2.IMAGE_FORMAT_JPEG, job_pb2.IMAGE_FORMAT_PNG],
+        ),
+    )
+
+
+def format_address(host: str, port: int) -> str:
+    h = host.strip()
+    if ":" in h and not h.startswith("["):
+        h = f"[{h}]"
+    return f"{h}:{port}"
+
+
+class RunningServer:
+    """A started server: the grpc.aio server, the job manager and the health servicer."""
+
+    def __init__(self, grpc_server: aio.Server, jobs: JobManager, health_servicer, store: Store, address: str, port: int):
+        self.grpc_server = grpc_server
+        self.jobs = jobs
+        self.health = health_servicer
+        self.store = store
+        self.address = address
+        self.port = port
+        self._stopped = False
+
+    async def stop(self, grace: float | None = 1.0) -> None:
+        """Stop serving: health NOT_SERVING, interrupt jobs, stop the gRPC server, close the
+        store. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self.health.enter_graceful_shutdown()
+        await self.jobs.shutdown()
+        await self.grpc_server.stop(grace)
+        self.store.close()
+        log.info("server on %s stopped", self.address)
+
+    async def wait_for_termination(self) -> None:
+        await self.grpc_server.wait_for_termination()
+
+
+async def serve(config: ServerConfig) -> tuple[RunningServer, int]:
+    """Start serving ``config``; returns the running server and the bound port (use port 0 to
+    let the OS choose). Raises :class:`ConfigError` for a configuration that must not start."""
+    config.check()
+    store = Store(config.resolved_db_path)
+    jobs = JobManager(store, config)
+    await jobs.start()
+
+    interceptors: list[aio.ServerInterceptor] = []
+    if config.token:
+        interceptors.append(BearerTokenInterceptor(config.token))
+    interceptors.append(ErrorMappingInterceptor())
+    size = int(config.limits.max_message_bytes)
+    server = aio.server(
+        interceptors=interceptors,
+        options=[
+            ("grpc.max_send_message_length", size),
+            ("grpc.max_receive_message_length", size),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    service_pb2_grpc.add_AnymoleServiceServicer_to_server(AnymoleServicer(jobs, server_info(config)), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+
+    address = format_address(config.host, config.port)
+    try:
+        if config.tls_cert is not None:
+            creds = grpc.ssl_server_credentials([(config.tls_key, config.tls_cert)])
+            port = server.add_secure_port(address, creds)
+        else:
+            port = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        store.close()
+        raise ConfigError(f"cannot bind {address}: {exc}") from None
+    if not port:
+        store.close()
+        raise ConfigError(f"cannot bind {address}")
+    await server.start()
+    for name in ("", SERVICE_NAME):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    bound = format_address(config.host, port)
+    log.info("listening on %s (%s, %s auth, db %s)", bound, "TLS" if config.tls_cert else "plaintext", "token" if config.token else "no", store.path)
+    return RunningServer(server, jobs, health_servicer, store, bound, port), port

@@ -1,0 +1,96 @@
+"""Server configuration: bind address, credentials, storage, limits, and test seams."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from anymole.errors import AnymoleError
+
+MIB = 1024 * 1024
+
+
+class ConfigError(AnymoleError):
+    """The server configuration is not acceptable (e.g. a public bind without a token)."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
+    h = host.strip().strip("[]").lower()
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def default_db_path() -> Path:
+    """``jobs.sqlite3`` in the user data directory (XDG on Linux, Application Support on macOS,
+    %LOCALAPPDATA% on Windows)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "anymole" / "jobs.sqlite3"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request limits, reported in capabilities. Sizes in joints, frames, bytes, pixels."""
+
+    max_joints: int = 512
+    max_frames: int = 4096
+    max_message_bytes: int = 64 * MIB
+    max_queue: int = 16
+    max_preview_size: int = 1024
+    max_preview_frames: int = 64
+    workers: int = 1
+
+
+@dataclass
+class ServerConfig:
+    """Everything ``serve`` needs.
+
+    ``token``: the bearer token (None: no authentication — allowed on loopback only).
+    ``tls_cert`` / ``tls_key``: PEM bytes (both or neither). ``db_path``: SQLite file (None: the
+    user data dir). ``render_preview``: test seam replacing the preview renderer
+    (``(skeleton, motion, frame_index, options) -> bytes``). ``video_priors``: configured priors
+    (none yet, so ``anymole`` is not runnable).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    token: str | None = field(default=None, repr=False)
+    tls_cert: bytes | None = field(default=None, repr=False)
+    tls_key: bytes | None = field(default=None, repr=False)
+    db_path: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    video_priors: tuple[str, ...] = ()
+    render_preview: Callable[..., bytes] | None = None
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError` for a configuration that must not start."""
+        if not is_loopback(self.host) and not self.token:
+            raise ConfigError(
+                f"refusing to bind {self.host!r} without a token: only loopback addresses "
+                "(127.0.0.1, ::1, localhost) may run without authentication; pass --token-file"
+            )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("TLS needs both a certificate and a key (--tls-cert and --tls-key)")
+        lim = self.limits
+        for name in ("max_joints", "max_frames", "max_message_bytes", "max_queue", "max_preview_size", "max_preview_frames", "workers"):
+            if getattr(lim, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(lim, name)}")
+        if lim.max_preview_size < 16:
+            raise ConfigError("max_preview_size must be at least 16")
+
+    @property
+    def resolved_db_path(self) -> Path:
+        return Path(self.db_path) if self.db_path is not None else default_db_path()

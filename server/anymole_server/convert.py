@@ -1,0 +1,525 @@
+"""Every conversion between the wire contract (``anymole.v1``) and the library.
+
+Inbound: a ``TransitionInput`` is validated field by field (every problem is a
+:class:`ValidationError` whose ``field`` is the proto path, e.g. ``input.skeleton.parents``),
+converted from the caller's convention to the canonical frame with
+:mod:`anymole.geometry.frames`, and laid out on the timeline as an :class:`InbetweenProblem`:
+
+    frames 0 .. C-1            context (known)
+    keyframe_indices[k]        keyframes (known), strictly increasing, > C-1
+    T = keyframe_indices[-1] + 1; every other frame unknown.
+
+Outbound: a :class:`TransitionResult` (canonical) becomes the caller's frame and units again,
+restricted to the requested output range and frame rate, with translation tracks for the
+request's translated joints. Known frames come back bit-identical to what the caller sent
+(when no resampling is asked for), so keyframes survive the unit round trip exactly.
+
+Also here: pipeline events, jobs and server info to their proto messages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from anymole.checks import check_quaternions
+from anymole.errors import UnsupportedError, ValidationError
+from anymole.geometry import frames
+from anymole.geometry.frames import Convention
+from anymole.inbetween import METHODS, InbetweenProblem
+from anymole.motion import Motion
+from anymole.pipeline import (
+    CLASSICAL_METHODS,
+    VIDEO_METHODS,
+    LogEvent,
+    PreviewEvent,
+    PreviewOptions,
+    ProgressEvent,
+    StageEvent,
+    TransitionRequest,
+    TransitionResult,
+)
+from anymole.skeleton import Skeleton, SkinnedMesh
+from anymole.v1 import job_pb2, motion_pb2
+from anymole_server.config import Limits
+
+DEFAULT_PREVIEW_SIZE = 256
+DEFAULT_PREVIEW_FRAMES = 8
+MIN_PREVIEW_SIZE = 16
+MAX_IDEMPOTENCY_KEY = 128
+
+_AXIS_TO_STR = {
+    motion_pb2.AXIS_POS_X: "+x",
+    motion_pb2.AXIS_NEG_X: "-x",
+    motion_pb2.AXIS_POS_Y: "+y",
+    motion_pb2.AXIS_NEG_Y: "-y",
+    motion_pb2.AXIS_POS_Z: "+z",
+    motion_pb2.AXIS_NEG_Z: "-z",
+}
+_STR_TO_AXIS = {v: k for k, v in _AXIS_TO_STR.items()}
+_HANDEDNESS = {motion_pb2.HANDEDNESS_RIGHT: "right", motion_pb2.HANDEDNESS_LEFT: "left"}
+_FORMATS = {job_pb2.IMAGE_FORMAT_UNSPECIFIED: "jpeg", job_pb2.IMAGE_FORMAT_JPEG: "jpeg", job_pb2.IMAGE_FORMAT_PNG: "png"}
+_FORMAT_TO_PB = {"jpeg": job_pb2.IMAGE_FORMAT_JPEG, "jpg": job_pb2.IMAGE_FORMAT_JPEG, "png": job_pb2.IMAGE_FORMAT_PNG}
+
+
+def default_method() -> str:
+    """``spline`` where registered, else ``interpolation``."""
+    return "spline" if "spline" in METHODS else "interpolation"
+
+
+# -- tensors --------------------------------------------------------------------------------
+
+
+def tensor_to_proto(values: Tensor | np.ndarray) -> motion_pb2.FloatTensor:
+    """Any float array → ``FloatTensor`` (float32, row-major)."""
+    arr = values.detach().cpu().numpy() if isinstance(values, Tensor) else np.asarray(values)
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    msg = motion_pb2.FloatTensor(shape=list(arr.shape))
+    msg.data.extend(arr.reshape(-1).tolist())
+    return msg
+
+
+def tensor_from_proto(msg: motion_pb2.FloatTensor, expected: tuple[int, ...], field: str) -> Tensor:
+    """``FloatTensor`` → float32 tensor of shape ``expected`` (``-1``: any size).
+
+    Checks that ``shape`` has the expected rank and sizes, that ``data`` holds exactly
+    prod(shape) values, and that every value is finite."""
+    shape = tuple(int(s) for s in msg.shape)
+    want = "[" + ", ".join("*" if s < 0 else str(s) for s in expected) + "]"
+    if len(shape) != len(expected) or any(e >= 0 and s != e for s, e in zip(shape, expected, strict=True)):
+        raise ValidationError(f"{field}.shape", f"expected shape {want}, got {list(shape)}")
+    n = math.prod(shape)
+    if len(msg.data) != n:
+        raise ValidationError(f"{field}.data", f"shape {list(shape)} needs {n} values, got {len(msg.data)}")
+    arr = np.asarray(msg.data, dtype=np.float32).reshape(shape) if n else np.zeros(shape, dtype=np.float32)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = [int(i) for i in np.argwhere(bad)[0]]
+        kind = "NaN" if np.isnan(arr[tuple(idx)]) else "infinity"
+        raise ValidationError(field, f"contains {kind} at index {idx}")
+    return torch.from_numpy(arr.copy())
+
+
+def _is_empty(msg: motion_pb2.FloatTensor) -> bool:
+    return not msg.shape and not msg.data
+
+
+# -- conventions ----------------------------------------------------------------------------
+
+
+def convention_from_proto(msg: motion_pb2.CoordinateConvention, field: str = "input.convention") -> Convention:
+    """Proto convention → :class:`Convention`; every field required."""
+    if msg.handedness not in _HANDEDNESS:
+        raise ValidationError(f"{field}.handedness", f"must be HANDEDNESS_RIGHT or HANDEDNESS_LEFT, got {msg.handedness}")
+    for name in ("up", "forward"):
+        if getattr(msg, name) not in _AXIS_TO_STR:
+            raise ValidationError(f"{field}.{name}", f"must be one of AXIS_POS_X .. AXIS_NEG_Z, got {getattr(msg, name)}")
+    if not (math.isfinite(msg.unit_m) and msg.unit_m > 0):
+        raise ValidationError(f"{field}.unit_m", f"must be a positive length in metres (1.0 for m, 0.01 for cm), got {msg.unit_m!r}")
+    try:
+        return Convention(_AXIS_TO_STR[msg.up], _AXIS_TO_STR[msg.forward], _HANDEDNESS[msg.handedness], float(msg.unit_m))
+    except ValidationError as exc:  # parallel axes
+        raise ValidationError(f"{field}.{exc.field.split('.')[-1]}", exc.problem) from None
+
+
+def convention_to_proto(conv: Convention) -> motion_pb2.CoordinateConvention:
+    def axis(name: str) -> int:
+        key = name.strip().lower()
+        return _STR_TO_AXIS["+" + key if key in ("x", "y", "z") else key]
+
+    hand = motion_pb2.HANDEDNESS_RIGHT if conv.handedness == "right" else motion_pb2.HANDEDNESS_LEFT
+    return motion_pb2.CoordinateConvention(handedness=hand, up=axis(conv.up), forward=axis(conv.forward), unit_m=conv.unit_m)
+
+
+# -- skeleton -------------------------------------------------------------------------------
+
+_SKELETON_FIELDS = {"names": "joint_names", "parents": "parents", "offsets": "rest_offsets", "rest_rotations": "rest_rotations"}
+
+
+def skeleton_from_proto(msg: motion_pb2.Skeleton, conv: Convention, limits: Limits, field: str = "input.skeleton") -> Skeleton:
+    """Proto skeleton (caller frame) → canonical :class:`Skeleton`."""
+    names = list(msg.joint_names)
+    J = len(names)
+    if J == 0:
+        raise ValidationError(f"{field}.joint_names", "empty skeleton: at least one joint is required")
+    if J > limits.max_joints:
+        raise ValidationError(f"{field}.joint_names", f"{J} joints exceed this server's limit of {limits.max_joints}")
+    parents = list(msg.parents)
+    if len(parents) != J:
+        raise ValidationError(f"{field}.parents", f"{len(parents)} parents for {J} joint names")
+    for i, p in enumerate(parents):
+        if p < -1 or p >= J:
+            raise ValidationError(f"{field}.parents", f"joint {i} ({names[i]!r}) has parent {p} outside [-1, {J})")
+        if p >= i:
+            raise ValidationError(
+                f"{field}.parents",
+                f"parents are not sorted: joint {i} ({names[i]!r}) has parent {p}; every parent must come before its children",
+            )
+    offsets = tensor_from_proto(msg.rest_offsets, (J, 3), f"{field}.rest_offsets")
+    rest = None
+    if not _is_empty(msg.rest_rotations):
+        rest = tensor_from_proto(msg.rest_rotations, (J, 4), f"{field}.rest_rotations")
+        rest = frames.quaternions_to_canonical(check_quaternions(f"{field}.rest_rotations", rest), conv)
+    mesh = mesh_from_proto(msg.mesh, J, conv, f"{field}.mesh") if msg.HasField("mesh") else None
+    try:
+        return Skeleton(tuple(names), torch.tensor(parents, dtype=torch.int64), frames.positions_to_canonical(offsets, conv), rest, mesh)
+    except ValidationError as exc:
+        head, _, tail = exc.field.partition(".")
+        sub = _SKELETON_FIELDS.get(tail, tail) if head == "skeleton" else exc.field
+        raise ValidationError(f"{field}.{sub}", exc.problem) from None
+
+
+def mesh_from_proto(msg: motion_pb2.SkinnedMesh, num_joints: int, conv: Convention, field: str) -> SkinnedMesh:
+    vertices = tensor_from_proto(msg.vertices, (-1, 3), f"{field}.vertices")
+    N = vertices.shape[0]
+    if len(msg.faces) % 3:
+        raise ValidationError(f"{field}.faces", f"length {len(msg.faces)} is not a multiple of 3")
+    faces = torch.tensor(list(msg.faces), dtype=torch.int64).reshape(-1, 3)
+    if faces.numel() and int(faces.max()) >= N:
+        raise ValidationError(f"{field}.faces", f"vertex index {int(faces.max())} out of range [0, {N})")
+    weights = tensor_from_proto(msg.joint_weights, (N, -1), f"{field}.joint_weights")
+    influences = weights.shape[1]
+    if len(msg.joint_indices) != N * influences:
+        raise ValidationError(f"{field}.joint_indices", f"expected {N}*{influences} = {N * influences} indices, got {len(msg.joint_indices)}")
+    joint_indices = torch.tensor(list(msg.joint_indices), dtype=torch.int64).reshape(N, influences)
+    if joint_indices.numel() and int(joint_indices.max()) >= num_joints:
+        raise ValidationError(f"{field}.joint_indices", f"joint index {int(joint_indices.max())} out of range [0, {num_joints})")
+    ibm = tensor_from_proto(msg.inverse_bind_matrices, (num_joints, 4, 4), f"{field}.inverse_bind_matrices")
+    if conv.det < 0:  # a reflection turns counter-clockwise winding clockwise
+        faces = faces[:, [0, 2, 1]]
+    try:
+        return SkinnedMesh(
+            frames.positions_to_canonical(vertices, conv),
+            faces,
+            joint_indices,
+            weights,
+            frames.matrices_to_canonical(ibm, conv),
+        )
+    except ValidationError as exc:
+        raise ValidationError(f"{field}.{exc.field.split('.', 1)[-1]}", exc.problem) from None
+
+
+def skeleton_to_proto(skeleton: Skeleton, conv: Convention = frames.CANONICAL) -> motion_pb2.Skeleton:
+    """Canonical :class:`Skeleton` → proto in ``conv``."""
+    msg = motion_pb2.Skeleton(joint_names=list(skeleton.names), parents=skeleton.parents.tolist())
+    msg.rest_offsets.CopyFrom(tensor_to_proto(frames.positions_from_canonical(skeleton.offsets, conv)))
+    msg.rest_rotations.CopyFrom(tensor_to_proto(frames.quaternions_from_canonical(skeleton.rest_rotations, conv)))
+    if skeleton.mesh is not None:
+        m = skeleton.mesh
+        faces = m.faces[:, [0, 2, 1]] if conv.det < 0 else m.faces
+        msg.mesh.vertices.CopyFrom(tensor_to_proto(frames.positions_from_canonical(m.vertices, conv)))
+        msg.mesh.faces.extend(faces.reshape(-1).tolist())
+        msg.mesh.joint_indices.extend(m.joint_indices.reshape(-1).tolist())
+        msg.mesh.joint_weights.CopyFrom(tensor_to_proto(m.joint_weights))
+        msg.mesh.inverse_bind_matrices.CopyFrom(tensor_to_proto(frames.matrices_from_canonical(m.inverse_bind_matrices, conv)))
+    return msg
+
+
+# -- motion ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class RawTracks:
+    """A proto motion unpacked but still in the caller's frame: rotations ``(T, J, 4)``
+    (validated, normalised), translations ``(T, M, 3)`` of ``translated_joints``."""
+
+    rotations: Tensor
+    translations: Tensor
+    translated_joints: tuple[int, ...]
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.rotations.shape[0])
+
+
+def motion_tracks_from_proto(msg: motion_pb2.Motion, num_joints: int, limits: Limits, field: str) -> RawTracks:
+    """Validate and unpack a proto motion (caller frame, no conversion)."""
+    rot = tensor_from_proto(msg.rotations, (-1, num_joints, 4), f"{field}.rotations")
+    T = rot.shape[0]
+    if T < 1:
+        raise ValidationError(f"{field}.rotations", "has no frames")
+    if T > limits.max_frames:
+        raise ValidationError(f"{field}.rotations", f"{T} frames exceed this server's limit of {limits.max_frames}")
+    rot = check_quaternions(f"{field}.rotations", rot)
+    joints = [int(j) for j in msg.translated_joints]
+    for k, j in enumerate(joints):
+        if j >= num_joints:
+            raise ValidationError(f"{field}.translated_joints", f"joint index {j} (entry {k}) out of range [0, {num_joints})")
+        if k and j <= joints[k - 1]:
+            raise ValidationError(f"{field}.translated_joints", f"must be strictly increasing; entry {k} is {j} after {joints[k - 1]}")
+    M = len(joints)
+    if M == 0 and _is_empty(msg.translations):
+        trans = torch.zeros(T, 0, 3)
+    else:
+        trans = tensor_from_proto(msg.translations, (-1, M, 3), f"{field}.translations")
+        if trans.shape[0] != T:
+            raise ValidationError(f"{field}.translations", f"has {trans.shape[0]} frames, rotations have {T}")
+    return RawTracks(rot, trans, tuple(joints))
+
+
+def tracks_to_canonical(tracks: RawTracks, skeleton: Skeleton, conv: Convention) -> tuple[Tensor, Tensor]:
+    """Canonical local rotations ``(T, J, 4)`` and translations ``(T, J, 3)`` (rest offsets for
+    joints without a track)."""
+    rot = frames.quaternions_to_canonical(tracks.rotations, conv)
+    trans = skeleton.offsets.expand(tracks.num_frames, -1, -1).clone()
+    if tracks.translated_joints:
+        trans[:, list(tracks.translated_joints)] = frames.positions_to_canonical(tracks.translations, conv)
+    return rot, trans
+
+
+def motion_from_proto(msg: motion_pb2.Motion, skeleton: Skeleton, fps: float, conv: Convention = frames.CANONICAL, limits: Limits | None = None, field: str = "motion") -> Motion:
+    """Proto motion in ``conv`` → canonical :class:`Motion` of ``skeleton`` (canonical)."""
+    tracks = motion_tracks_from_proto(msg, skeleton.num_joints, limits or Limits(), field)
+    rot, trans = tracks_to_canonical(tracks, skeleton, conv)
+    return Motion(rot, trans, fps)
+
+
+def motion_to_proto(motion: Motion, translated_joints, conv: Convention = frames.CANONICAL) -> motion_pb2.Motion:
+    """Canonical :class:`Motion` → proto in ``conv`` with translation tracks for
+    ``translated_joints`` (strictly increasing joint indices)."""
+    joints = [int(j) for j in translated_joints]
+    msg = motion_pb2.Motion(translated_joints=joints)
+    msg.rotations.CopyFrom(tensor_to_proto(frames.quaternions_from_canonical(motion.rotations, conv)))
+    msg.translations.CopyFrom(tensor_to_proto(frames.positions_from_canonical(motion.translations[:, joints], conv)))
+    return msg
+
+
+# -- the job --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class JobSpec:
+    """A validated job: the canonical pipeline request plus what is needed to answer in the
+    caller's terms.
+
+    ``known_rotations`` ``(T, J, 4)`` / ``known_translations`` ``(T, M, 3)``: the caller's own
+    values (caller frame) at the known frames, so that they come back exactly."""
+
+    request: TransitionRequest
+    convention: Convention
+    fps: float
+    translated_joints: tuple[int, ...]
+    output_first: int
+    output_last: int
+    output_fps: float
+    preview_rate_hz: float
+    known_rotations: Tensor
+    known_translations: Tensor
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    @property
+    def num_frames(self) -> int:
+        return self.request.problem.num_frames
+
+
+def check_method(options: job_pb2.JobOptions, video_priors: tuple[str, ...], field: str = "input.options") -> tuple[str, list[str]]:
+    """The method to run (default filled in) and warnings; unknown → ValidationError, known but
+    not runnable here → UnsupportedError (FAILED_PRECONDITION)."""
+    method = options.method or default_method()
+    known = tuple(METHODS) + tuple(m for m in CLASSICAL_METHODS if m not in METHODS) + VIDEO_METHODS
+    warnings: list[str] = []
+    if method not in known:
+        raise ValidationError(f"{field}.method", f"unknown method {method!r}; known: {sorted(set(known))}")
+    if method in VIDEO_METHODS:
+        if not video_priors:
+            raise UnsupportedError(
+                f"method {method!r} needs a video prior (a video diffusion model on disk); this server has none "
+                f"configured. Runnable here: {sorted(METHODS)}"
+            )
+        if options.prior and options.prior not in video_priors:
+            raise UnsupportedError(f"video prior {options.prior!r} is not configured on this server; configured: {list(video_priors)}")
+    elif method not in METHODS:
+        raise UnsupportedError(f"method {method!r} is not available in this installation; runnable: {sorted(METHODS)}")
+    elif options.prior:
+        warnings.append(f"options.prior {options.prior!r} ignored: method {method!r} uses no video prior")
+    return method, warnings
+
+
+def preview_from_proto(msg: job_pb2.PreviewOptions, limits: Limits, field: str = "input.options.preview") -> tuple[PreviewOptions, float]:
+    """Preview options and the rate limit in Hz (0: none)."""
+    width = msg.width or DEFAULT_PREVIEW_SIZE
+    height = msg.height or DEFAULT_PREVIEW_SIZE
+    for name, v in (("width", width), ("height", height)):
+        if not MIN_PREVIEW_SIZE <= v <= limits.max_preview_size:
+            raise ValidationError(f"{field}.{name}", f"{v} px outside [{MIN_PREVIEW_SIZE}, {limits.max_preview_size}]")
+    max_frames = msg.max_frames or DEFAULT_PREVIEW_FRAMES
+    if max_frames > limits.max_preview_frames:
+        raise ValidationError(f"{field}.max_frames", f"{max_frames} exceeds this server's limit of {limits.max_preview_frames}")
+    if msg.format not in _FORMATS:
+        raise ValidationError(f"{field}.format", f"unknown image format {msg.format}")
+    rate = float(msg.max_rate_hz)
+    if not (math.isfinite(rate) and rate >= 0):
+        raise ValidationError(f"{field}.max_rate_hz", f"must be >= 0 (0: unlimited), got {rate!r}")
+    return PreviewOptions(size=(width, height), max_frames=max_frames, image_format=_FORMATS[msg.format], enabled=not msg.disabled), rate
+
+
+def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: tuple[str, ...] = (), field: str = "input") -> JobSpec:
+    """Validate a ``TransitionInput`` and build the canonical pipeline request.
+
+    Raises :class:`ValidationError` (field = proto path) or :class:`UnsupportedError`."""
+    # 1. Options first: cheap, and an unrunnable method is reported whatever the data.
+    method, warnings = check_method(msg.options, video_priors, f"{field}.options")
+    preview, rate = preview_from_proto(msg.options.preview, limits, f"{field}.options.preview")
+
+    # 2. Timeline shape, before unpacking any array
+    fps = float(msg.fps)
+    if not (math.isfinite(fps) and fps > 0):
+        raise ValidationError(f"{field}.fps", f"must be a positive frame rate in frames per second, got {msg.fps!r}")
+    if not msg.HasField("skeleton"):
+        raise ValidationError(f"{field}.skeleton", "is required")
+    if not msg.HasField("context"):
+        raise ValidationError(f"{field}.context", "is required (at least one frame of context)")
+    kf = [int(k) for k in msg.keyframe_indices]
+    if not kf:
+        raise ValidationError(f"{field}.keyframe_indices", "at least one keyframe is required (the last frame of the timeline)")
+    for k in range(1, len(kf)):
+        if kf[k] == kf[k - 1]:
+            raise ValidationError(f"{field}.keyframe_indices", f"duplicate keyframe index {kf[k]} (entries {k - 1} and {k})")
+        if kf[k] < kf[k - 1]:
+            raise ValidationError(f"{field}.keyframe_indices", f"must be strictly increasing; entry {k} is {kf[k]} after {kf[k - 1]}")
+    T = kf[-1] + 1
+    if T > limits.max_frames:
+        raise ValidationError(f"{field}.keyframe_indices", f"timeline of {T} frames exceeds this server's limit of {limits.max_frames}")
+
+    # 3. Convention and skeleton
+    conv = convention_from_proto(msg.convention, f"{field}.convention") if msg.HasField("convention") else frames.CANONICAL
+    skeleton = skeleton_from_proto(msg.skeleton, conv, limits, f"{field}.skeleton")
+    J = skeleton.num_joints
+
+    # 4. Context and keyframes on the timeline
+    ctx = motion_tracks_from_proto(msg.context, J, limits, f"{field}.context")
+    C = ctx.num_frames
+    if kf[0] <= C - 1:
+        raise ValidationError(
+            f"{field}.keyframe_indices", f"keyframe {kf[0]} lies inside the context (frames 0..{C - 1}); keyframes must be > {C - 1}"
+        )
+    if not msg.HasField("keyframes"):
+        raise ValidationError(f"{field}.keyframes", f"is required ({len(kf)} frames, one per keyframe index)")
+    keys = motion_tracks_from_proto(msg.keyframes, J, limits, f"{field}.keyframes")
+    if keys.num_frames != len(kf):
+        raise ValidationError(f"{field}.keyframes.rotations", f"has {keys.num_frames} frames for {len(kf)} keyframe indices")
+    if keys.translated_joints != ctx.translated_joints:
+        raise ValidationError(
+            f"{field}.keyframes.translated_joints",
+            f"must equal context.translated_joints {list(ctx.translated_joints)}, got {list(keys.translated_joints)}",
+        )
+    ctx_rot, ctx_trans = tracks_to_canonical(ctx, skeleton, conv)
+    key_rot, key_trans = tracks_to_canonical(keys, skeleton, conv)
+    rot = skeleton.rest_rotations.expand(T, -1, -1).clone()
+    trans = skeleton.offsets.expand(T, -1, -1).clone()
+    rot[:C], trans[:C] = ctx_rot, ctx_trans
+    rot[kf], trans[kf] = key_rot, key_trans
+    known = torch.zeros(T, dtype=torch.bool)
+    known[:C] = True
+    known[kf] = True
+    # The caller's own values at the known frames, to hand back exactly.
+    raw_rot = torch.zeros(T, J, 4)
+    raw_trans = torch.zeros(T, len(ctx.translated_joints), 3)
+    raw_rot[:C], raw_trans[:C] = ctx.rotations, ctx.translations
+    raw_rot[kf], raw_trans[kf] = keys.rotations, keys.translations
+    if bool(known.all()):
+        warnings.append("no unknown frames: every timeline frame is context or a keyframe")
+    problem = InbetweenProblem(skeleton, Motion(rot, trans, fps), known)
+
+    # 5. Output
+    first, last = 0, T - 1
+    if msg.output.HasField("range"):
+        first, last = int(msg.output.range.first), int(msg.output.range.last)
+        if last < first:
+            raise ValidationError(f"{field}.output.range", f"last ({last}) is before first ({first})")
+        if last > T - 1:
+            raise ValidationError(f"{field}.output.range", f"last ({last}) is outside the timeline (frames 0..{T - 1})")
+    out_fps = float(msg.output.fps) or fps
+    if not (math.isfinite(out_fps) and out_fps > 0):
+        raise ValidationError(f"{field}.output.fps", f"must be >= 0 (0: the timeline fps), got {msg.output.fps!r}")
+    n_out = int(math.floor((last - first) / fps * out_fps + 1e-6)) + 1
+    if n_out > limits.max_frames:
+        raise ValidationError(f"{field}.output.fps", f"{n_out} output frames exceed this server's limit of {limits.max_frames}")
+
+    request = TransitionRequest(problem=problem, method=method, seed=int(msg.options.seed), preview=preview, prior=msg.options.prior)
+    return JobSpec(
+        request=request,
+        convention=conv,
+        fps=fps,
+        translated_joints=ctx.translated_joints,
+        output_first=first,
+        output_last=last,
+        output_fps=out_fps,
+        preview_rate_hz=rate,
+        known_rotations=raw_rot,
+        known_translations=raw_trans,
+        warnings=tuple(warnings),
+    )
+
+
+def result_to_proto(result: TransitionResult, spec: JobSpec) -> job_pb2.TransitionResult:
+    """Canonical pipeline result → the caller's frame, output range and frame rate."""
+    problem = spec.request.problem
+    skeleton = problem.skeleton
+    joints = list(spec.translated_joints)
+    warnings = list(spec.warnings) + list(result.warnings)
+    others = [j for j in range(skeleton.num_joints) if j not in set(joints)]
+    if others:
+        drift = (result.motion.translations[:, others] - skeleton.offsets[others]).abs().max().item()
+        if drift > 1e-4 * skeleton.size:
+            warnings.append(
+                f"the method moved joints without a translation track by up to {drift:.3g} m; only the request's "
+                "translated_joints are returned"
+            )
+    motion = result.motion.slice(spec.output_first, spec.output_last + 1)
+    resampled = abs(spec.output_fps - spec.fps) > 1e-9
+    if resampled:
+        motion = motion.resample(spec.output_fps)
+    rot = frames.quaternions_from_canonical(motion.rotations, spec.convention)
+    trans = frames.positions_from_canonical(motion.translations[:, joints], spec.convention)
+    if not resampled:  # hand the caller's own known frames back bit-identical
+        sel = problem.known[spec.output_first : spec.output_last + 1]
+        rot = torch.where(sel[:, None, None], spec.known_rotations[spec.output_first : spec.output_last + 1], rot)
+        trans = torch.where(sel[:, None, None], spec.known_translations[spec.output_first : spec.output_last + 1], trans)
+    msg = job_pb2.TransitionResult(
+        fps=motion.fps,
+        first_frame=spec.output_first,
+        method=result.method,
+        keyframe_error=float(result.keyframe_error),
+        warnings=warnings,
+    )
+    msg.motion.translated_joints.extend(joints)
+    msg.motion.rotations.CopyFrom(tensor_to_proto(rot))
+    msg.motion.translations.CopyFrom(tensor_to_proto(trans))
+    for k, v in result.timings_s.items():
+        msg.timings_s[k] = float(v)
+    return msg
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+def event_to_proto(event, job_event: job_pb2.JobEvent) -> job_pb2.JobEvent:
+    """Fill ``job_event``'s kind from a pipeline event (Stage/Progress/Preview/Log)."""
+    if isinstance(event, StageEvent):
+        job_event.stage.stage = event.stage
+    elif isinstance(event, ProgressEvent):
+        job_event.progress.fraction = float(event.fraction)
+        job_event.progress.message = event.message
+    elif isinstance(event, PreviewEvent):
+        p = job_event.preview
+        p.format = _FORMAT_TO_PB.get(event.image_format.lower(), job_pb2.IMAGE_FORMAT_UNSPECIFIED)
+        p.image = event.image
+        p.width, p.height = int(event.width), int(event.height)
+        p.frame_index = int(event.frame_index)
+        p.stage = event.stage
+        p.step = int(event.step)
+    elif isinstance(event, LogEvent):
+        job_event.log.level = event.level
+        job_event.log.message = event.message
+    else:  # pragma: no cover - a new event type needs a proto message first
+        raise TypeError(f"unknown pipeline event {type(event).__name__}")
+    return job_event

@@ -1,0 +1,322 @@
+"""The job runner: validates and queues jobs, runs the pipeline off the event loop, records
+every event in the store and wakes the watchers.
+
+- ``submit`` converts the request (``convert.job_from_proto``, in a thread) — validation errors
+  and unrunnable methods surface here, at submit time — then queues it. At most
+  ``limits.max_queue`` jobs wait for a worker; one more is :class:`QueueFull`
+  (RESOURCE_EXHAUSTED).
+- Jobs run on a thread pool of ``limits.workers`` threads; ``anymole.pipeline.run_transition``
+  checks the job's :class:`CancelToken` between steps.
+- Events are appended to the :class:`Store` from whichever thread produces them (seq assigned
+  there, gap-free), then the loop is told; watchers read the store from ``after_event`` and
+  sleep on a per-job ``asyncio.Event`` until something newer exists. A watcher therefore never
+  misses or repeats an event, and reattaching after a disconnect is just another read.
+- On startup, jobs a previous process left QUEUED/RUNNING become INTERRUPTED; on shutdown,
+  queued and running jobs are cancelled and marked INTERRUPTED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from anymole.errors import ValidationError
+from anymole.pipeline import Cancelled, CancelToken, PreviewEvent, ProgressEvent, StageEvent, run_transition
+from anymole.v1 import job_pb2, service_pb2
+from anymole_server import convert, store as st
+from anymole_server.config import ServerConfig
+from anymole_server.interceptors import Interrupted, QueueFull, code_number, status_for_exception
+from anymole_server.store import DuplicateKey, JobRow, Store
+
+log = logging.getLogger("anymole_server.jobs")
+
+INTERRUPTED_MESSAGE = "the server stopped before this job finished (restart or shutdown); submit it again"
+
+
+def _timestamp(t: float | None) -> Timestamp | None:
+    if t is None:
+        return None
+    ts = Timestamp()
+    ts.FromNanoseconds(int(t * 1e9))
+    return ts
+
+
+def _event(job_id: str, seq: int, state: int) -> job_pb2.JobEvent:
+    ev = job_pb2.JobEvent(job_id=job_id, seq=seq, job_state=state)
+    ev.time.FromNanoseconds(time.time_ns())
+    return ev
+
+
+def job_row_to_proto(row: JobRow, result: bytes | None = None) -> job_pb2.Job:
+    job = job_pb2.Job(
+        job_id=row.job_id,
+        state=row.state,
+        method=row.method,
+        idempotency_key=row.idempotency_key or "",
+        last_event_seq=row.last_seq,
+        stage=row.stage,
+        progress=row.progress,
+    )
+    for name in ("created", "started", "finished"):
+        ts = _timestamp(getattr(row, name))
+        if ts is not None:
+            getattr(job, name).CopyFrom(ts)
+    if row.error_code is not None:
+        job.error.code = row.error_code
+        job.error.message = row.error_message or ""
+    if result is not None:
+        job.result.ParseFromString(result)
+    return job
+
+
+class _Live:
+    """In-memory state of a job this process runs: its cancel token and its wake-up event."""
+
+    def __init__(self, spec: convert.JobSpec | None):
+        self.spec = spec
+        self.token = CancelToken()
+        self.wake = asyncio.Event()
+        self.last_preview = 0.0
+
+
+class JobManager:
+    def __init__(self, store: Store, config: ServerConfig):
+        self.store = store
+        self.config = config
+        self.limits = config.limits
+        self._pool = ThreadPoolExecutor(max_workers=self.limits.workers, thread_name_prefix="anymole-job")
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()  # queued, not yet started
+        self._live: dict[str, _Live] = {}
+        self._wakers: dict[str, asyncio.Event] = {}
+        self._futures: set[asyncio.Future] = set()
+        self._closing = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        for row in self.store.unfinished_jobs():
+            log.warning("job %s was %s when the previous server stopped: marking it interrupted", row.job_id, job_pb2.JobState.Name(row.state))
+            self._terminate(row.job_id, st.INTERRUPTED, Interrupted(INTERRUPTED_MESSAGE))
+
+    async def shutdown(self) -> None:
+        """Interrupt queued and running jobs and wait for the workers to stop."""
+        self._closing = True
+        with self._lock:
+            pending = list(self._pending)
+            self._pending.clear()
+            live = list(self._live.values())
+        for live_job in live:
+            live_job.token.cancel()
+        for job_id in pending:
+            self._terminate(job_id, st.INTERRUPTED, Interrupted(INTERRUPTED_MESSAGE))
+        await asyncio.get_running_loop().run_in_executor(None, lambda: self._pool.shutdown(wait=True))
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def get(self, job_id: str, with_result: bool = True) -> job_pb2.Job:
+        row = self.store.get_job(job_id)
+        result = self.store.get_result(job_id) if with_result and row.state == st.SUCCEEDED else None
+        return job_row_to_proto(row, result)
+
+    def list(self, request: service_pb2.ListJobsRequest) -> service_pb2.ListJobsResponse:
+        size = request.page_size or 50
+        if size > 500:
+            raise ValidationError("page_size", f"{size} exceeds 500")
+        before = None
+        if request.page_token:
+            try:
+                before = int(request.page_token)
+            except ValueError:
+                raise ValidationError("page_token", "not a token returned by ListJobs") from None
+        for s in request.states:
+            if s not in job_pb2.JobState.values() or s == job_pb2.JOB_STATE_UNSPECIFIED:
+                raise ValidationError("states", f"unknown job state {s}")
+        rows = self.store.list_jobs(request.states, size + 1, before)
+        resp = service_pb2.ListJobsResponse(jobs=[job_row_to_proto(r) for r in rows[:size]])
+        if len(rows) > size:
+            resp.next_page_token = str(rows[size - 1].rowid)
+        return resp
+
+    # -- submit -----------------------------------------------------------------------------
+
+    async def submit(self, input_msg: job_pb2.TransitionInput, idempotency_key: str = "") -> service_pb2.SubmitJobResponse:
+        if self._closing:
+            raise Interrupted("the server is shutting down")
+        if len(idempotency_key) > convert.MAX_IDEMPOTENCY_KEY:
+            raise ValidationError("idempotency_key", f"longer than {convert.MAX_IDEMPOTENCY_KEY} characters")
+        raw = input_msg.SerializeToString(deterministic=True)
+        digest = hashlib.sha256(raw).hexdigest()
+        if idempotency_key:
+            existing = self._existing(idempotency_key, digest)
+            if existing is not None:
+                return existing
+        spec = await asyncio.to_thread(convert.job_from_proto, input_msg, self.limits, self.config.video_priors)
+        with self._lock:
+            if len(self._pending) >= self.limits.max_queue:
+                raise QueueFull(f"the job queue is full ({self.limits.max_queue} waiting); retry later")
+            job_id = uuid.uuid4().hex
+            try:
+                self.store.create_job(job_id, method=spec.method, idempotency_key=idempotency_key or None, request_sha256=digest, request=raw)
+            except DuplicateKey:
+                existing = self._existing(idempotency_key, digest)
+                assert existing is not None
+                return existing
+            self._pending.add(job_id)
+            self._live[job_id] = _Live(spec)
+        self._append(job_id, lambda ev: setattr(ev.state, "state", st.QUEUED), state=st.QUEUED)
+        fut = asyncio.get_running_loop().run_in_executor(self._pool, self._execute, job_id)
+        self._futures.add(fut)
+        fut.add_done_callback(self._futures.discard)
+        log.info("job %s queued (method %s, %d frames, %d joints)", job_id, spec.method, spec.num_frames, spec.request.problem.skeleton.num_joints)
+        return service_pb2.SubmitJobResponse(job_id=job_id, state=st.QUEUED)
+
+    def _existing(self, key: str, digest: str) -> service_pb2.SubmitJobResponse | None:
+        row = self.store.find_by_key(key)
+        if row is None:
+            return None
+        if row.request_sha256 != digest:
+            raise ValidationError("idempotency_key", f"already used by job {row.job_id} with a different input")
+        return service_pb2.SubmitJobResponse(job_id=row.job_id, state=row.state, existing=True)
+
+    # -- cancel -----------------------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> job_pb2.Job:
+        row = self.store.get_job(job_id)
+        if row.terminal:
+            return self.get(job_id)
+        with self._lock:
+            live = self._live.get(job_id)
+            was_pending = job_id in self._pending
+            self._pending.discard(job_id)
+            if live is not None:
+                live.token.cancel()
+        if was_pending or live is None:
+            # Not started (or not ours: a stale row): it ends now.
+            self._terminate(job_id, st.CANCELLED, Cancelled("cancelled by the client before it started"))
+        else:
+            self._append(job_id, lambda ev: (setattr(ev.log, "level", "info"), setattr(ev.log, "message", "cancellation requested")))
+        return self.get(job_id)
+
+    # -- watch ------------------------------------------------------------------------------
+
+    async def watch(self, job_id: str, after_event: int = 0) -> AsyncIterator[job_pb2.JobEvent]:
+        """Events with seq > after_event, then live ones, until the terminal event."""
+        row = self.store.get_job(job_id)
+        last = int(after_event)
+        while True:
+            waker = self._waker(job_id)
+            rows = await asyncio.to_thread(self.store.events_after, job_id, last)
+            for seq, terminal, payload in rows:
+                yield job_pb2.JobEvent.FromString(payload)
+                last = seq
+                if terminal:
+                    return
+            if rows:
+                continue
+            row = self.store.get_job(job_id)
+            if row.terminal and last >= row.last_seq:
+                return
+            await waker.wait()
+
+    def _waker(self, job_id: str) -> asyncio.Event:
+        ev = self._wakers.get(job_id)
+        if ev is None:
+            ev = self._wakers[job_id] = asyncio.Event()
+        return ev
+
+    def _wake(self, job_id: str, terminal: bool) -> None:  # on the loop; terminal kept for symmetry
+        del terminal
+        ev = self._wakers.pop(job_id, None)
+        if ev is not None:
+            ev.set()
+
+    # -- recording --------------------------------------------------------------------------
+
+    def _append(self, job_id: str, fill, *, state: int | None = None, stage: str | None = None, progress: float | None = None, error=None, result: bytes | None = None) -> int | None:
+        """Record one event (any thread) and wake the watchers. ``fill(event)`` sets its kind."""
+
+        def build(seq: int, new_state: int) -> bytes:
+            ev = _event(job_id, seq, new_state)
+            fill(ev)
+            return ev.SerializeToString()
+
+        out = self.store.append_event(job_id, build, state=state, stage=stage, progress=progress, error=error, result=result)
+        if out is None:
+            return None
+        seq, new_state = out
+        terminal = new_state in st.TERMINAL
+        if terminal:
+            with self._lock:
+                self._live.pop(job_id, None)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._wake, job_id, terminal)
+            except RuntimeError:  # loop closed meanwhile
+                pass
+        return seq
+
+    def _terminate(self, job_id: str, state: int, exc: BaseException) -> None:
+        code, message, _ = status_for_exception(exc)
+
+        def fill(ev: job_pb2.JobEvent) -> None:
+            ev.error.code = code_number(code)
+            ev.error.message = message
+
+        self._append(job_id, fill, state=state, error=(code_number(code), message))
+
+    # -- running (worker thread) ------------------------------------------------------------
+
+    def _execute(self, job_id: str) -> None:
+        with self._lock:
+            live = self._live.get(job_id)
+            if job_id not in self._pending or live is None or live.token.cancelled:
+                return  # cancelled or interrupted while queued; its terminal event is written
+            self._pending.discard(job_id)
+        spec = live.spec
+        assert spec is not None
+        self._append(job_id, lambda ev: setattr(ev.state, "state", st.RUNNING), state=st.RUNNING)
+        t0 = time.perf_counter()
+        try:
+            result = run_transition(spec.request, lambda e: self._on_pipeline_event(job_id, live, e), live.token, render_preview=self.config.render_preview)
+            payload = convert.result_to_proto(result, spec)
+            data = payload.SerializeToString()
+            self._append(job_id, lambda ev: ev.result.MergeFromString(data), state=st.SUCCEEDED, progress=1.0, result=data)
+            log.info("job %s succeeded in %.2f s", job_id, time.perf_counter() - t0)
+        except Cancelled as exc:
+            if self._closing:
+                self._terminate(job_id, st.INTERRUPTED, Interrupted(INTERRUPTED_MESSAGE))
+            else:
+                self._terminate(job_id, st.CANCELLED, exc)
+                log.info("job %s cancelled", job_id)
+        except Exception as exc:  # noqa: BLE001 - recorded as the job's error event
+            self._terminate(job_id, st.FAILED, exc)
+            log.info("job %s failed: %s", job_id, exc)
+
+    def _on_pipeline_event(self, job_id: str, live: _Live, event) -> None:
+        if isinstance(event, PreviewEvent) and live.spec is not None and live.spec.preview_rate_hz > 0:
+            now = time.monotonic()
+            if now - live.last_preview < 1.0 / live.spec.preview_rate_hz:
+                return
+            live.last_preview = now
+        stage = event.stage if isinstance(event, StageEvent) else None
+        progress = float(event.fraction) if isinstance(event, ProgressEvent) else None
+        self._append(job_id, lambda ev: convert.event_to_proto(event, ev), stage=stage, progress=progress)
+
+    # -- info -------------------------------------------------------------------------------
+
+    @property
+    def queued(self) -> int:
+        with self._lock:
+            return len(self._pending)
