@@ -123,6 +123,9 @@ class Motion:
         return Motion(rotations, translations, self.fps)
 
     def to(self, dtype: torch.dtype | None = None, device=None) -> "Motion":
+        """The same motion on ``device``. Motions are stored in float32 (the construction
+        converts), so ``dtype`` only matters to tensors taken out of it; it is accepted for
+        symmetry with ``Tensor.to``."""
         return Motion(self.rotations.to(dtype=dtype, device=device), self.translations.to(dtype=dtype, device=device), self.fps)
 
     def resample(self, fps: float) -> "Motion":

@@ -45,13 +45,18 @@ from anymole.errors import ValidationError
 _AXES = {"+x": (0, 1.0), "-x": (0, -1.0), "+y": (1, 1.0), "-y": (1, -1.0), "+z": (2, 1.0), "-z": (2, -1.0)}
 
 
-def _axis_vector(name: str, field: str) -> Tensor:
-    key = name.strip().lower()
+def _axis_key(name: str, field: str) -> str:
+    """``name`` (``"Y"``, ``"+y"``, ``" -Z "`` …) as its canonical spelling (``"+y"``, ``"-z"``)."""
+    key = str(name).strip().lower()
     if key in ("x", "y", "z"):
         key = "+" + key
     if key not in _AXES:
         raise ValidationError(field, f"unknown axis {name!r}; expected one of +x, -x, +y, -y, +z, -z")
-    i, s = _AXES[key]
+    return key
+
+
+def _axis_vector(name: str, field: str) -> Tensor:
+    i, s = _AXES[_axis_key(name, field)]
     v = torch.zeros(3, dtype=torch.float64)
     v[i] = s
     return v
@@ -73,6 +78,10 @@ class Convention:
             raise ValidationError("convention.handedness", f"must be 'right' or 'left', got {self.handedness!r}")
         if not (self.unit_m > 0 and self.unit_m < float("inf")):
             raise ValidationError("convention.unit_m", f"must be a positive length in metres, got {self.unit_m!r}")
+        # Spell axes canonically so that equal conventions compare (and hash) equal.
+        object.__setattr__(self, "up", _axis_key(self.up, "convention.up"))
+        object.__setattr__(self, "forward", _axis_key(self.forward, "convention.forward"))
+        object.__setattr__(self, "unit_m", float(self.unit_m))
         up = _axis_vector(self.up, "convention.up")
         fwd = _axis_vector(self.forward, "convention.forward")
         if abs(float(up @ fwd)) > 0.5:

@@ -35,7 +35,7 @@ def quat_identity(shape: tuple[int, ...] = (), *, dtype=torch.float32, device=No
 
 def quat_normalize(q: Tensor) -> Tensor:
     """Scale ``(..., 4)`` quaternions to unit length (zero-norm input gives NaN-free output only
-    if the caller has validated it; see :func:`anymole.skeleton.check_quaternions`)."""
+    if the caller has validated it; see :func:`anymole.checks.check_quaternions`)."""
     return q / q.norm(dim=-1, keepdim=True).clamp_min(_EPS)
 
 

@@ -145,3 +145,11 @@ def test_invalid_conventions(kwargs, field):
 def test_unknown_name():
     with pytest.raises(ValidationError, match="unknown convention 'maya'"):
         named_convention("maya")
+
+
+def test_convention_spellings_compare_equal():
+    from anymole.geometry.frames import Convention
+
+    assert Convention(up="Y", forward="z") == Convention(up="+y", forward="+z")
+    assert hash(Convention(up=" -Z ", forward="+x", handedness="left")) == hash(Convention(up="-z", forward="+x", handedness="left"))
+    assert Convention(up="+y", unit_m=1) != Convention(up="+y", unit_m=0.01)
