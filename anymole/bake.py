@@ -3,17 +3,16 @@
 For each job: load the source clip (and keyframe sources), build the in-betweening problem on
 the job's timeline, run it in-process (default) or on a server (``--server``), and write
 ``<output>.glb``, ``<output>.bvh``, ``<output>.fbx`` (only where bpy is installed),
-``<output>.mp4`` (a skeleton preview) and ``<output>.json`` (the job's report). A job whose
-outputs exist and whose inputs (manifest entry, file contents, library version) have not changed
-is skipped. A failing job does not stop the others; the exit code is 1 when any job failed, and
-a summary is printed and written to the report file.
+``<output>.mp4`` (the preview renderer's front view) and ``<output>.json`` (the job's report).
+A job whose outputs exist and whose inputs (manifest entry, file contents, library version)
+have not changed is skipped. A failing job does not stop the others; the exit code is 1 when
+any job failed, and a summary is printed and written to the report file.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import json
 import sys
 import time
@@ -41,6 +40,7 @@ from anymole.pipeline import (
 from anymole.skeleton import Skeleton
 
 Executor = Callable[[TransitionRequest, Emit, CancelToken], TransitionResult]
+PREVIEW_SIZE = (256, 256)  # (width, height) of the preview MP4, pixels
 
 
 @dataclass
@@ -66,13 +66,13 @@ class _Assets:
     def __init__(self) -> None:
         self._cache: dict[tuple[str, float], object] = {}
 
-    def get(self, path: Path, unit_m: float):
+    def get(self, path: Path, unit_m: float, field_name: str = "source"):
         from anymole.io import load_asset
 
         key = (str(path), unit_m)
         if key not in self._cache:
-            if not path.exists():
-                raise ValidationError("source", f"{path} does not exist")
+            if not path.is_file():
+                raise ValidationError(field_name, f"{path} does not exist")
             opts = {"unit_m": unit_m} if path.suffix.lower() == ".bvh" else {}
             self._cache[key] = load_asset(path, **opts)
         return self._cache[key]
@@ -92,7 +92,7 @@ def _pick_clip(asset, clip: str | None, field_name: str):
 def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProblem:
     """The job's timeline as an :class:`InbetweenProblem` (context known, keyframes known)."""
     assets = assets or _Assets()
-    asset = assets.get(job.source, job.unit_m)
+    asset = assets.get(job.source, job.unit_m, f"{job.name}.source")
     skeleton: Skeleton = asset.skeleton
     motion = _pick_clip(asset, job.clip, f"{job.name}.clip").motion.resample(job.fps)
     c0, c1 = job.context
@@ -111,7 +111,7 @@ def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProbl
         if spec.source is None:
             src_motion, index = (motion if spec.clip is None else _pick_clip(asset, spec.clip, f"{f}.clip").motion.resample(job.fps)), None
         else:
-            other = assets.get(spec.source, job.unit_m)
+            other = assets.get(spec.source, job.unit_m, f"{f}.source")
             src_motion = _pick_clip(other, spec.clip, f"{f}.clip").motion.resample(job.fps)
             index = _joint_map(skeleton, other.skeleton, f"{f}.source")
         if spec.frame >= src_motion.num_frames:
@@ -161,33 +161,49 @@ def is_up_to_date(job: BakeJob, digest: str) -> bool:
         return False
 
 
-def preview_frames_rgb(skeleton: Skeleton, motion: Motion, size: tuple[int, int] = (256, 256)) -> list[np.ndarray]:
-    """Every frame of ``motion`` drawn by the preview renderer, ``(H, W, 3)`` uint8 each."""
-    from PIL import Image
+def preview_frames_rgb(skeleton: Skeleton, motion: Motion, size: tuple[int, int] = PREVIEW_SIZE) -> np.ndarray:
+    """Every frame of ``motion`` rendered by the preview renderer
+    (:func:`anymole.render.preview.render_preview_frames`, front view, framed over the whole
+    motion): ``(T, H, W, 3)`` uint8 RGB; ``size`` is ``(width, height)`` pixels."""
+    from anymole.render.preview import render_preview_frames
 
-    from anymole.render.preview import render_skeleton_preview
-
-    opts = PreviewOptions(size=size, image_format="png")
-    return [np.asarray(Image.open(io.BytesIO(render_skeleton_preview(skeleton, motion, t, opts))).convert("RGB")) for t in range(motion.num_frames)]
+    return render_preview_frames(skeleton, motion, size=size)
 
 
-def write_outputs(job: BakeJob, problem: InbetweenProblem, result: TransitionResult, digest: str, seconds: float) -> JobOutcome:
+def write_motion_files(base: Path, name: str, skeleton: Skeleton, motion: Motion, *, unit_m: float = 1.0) -> tuple[dict[str, Path], list[str]]:
+    """Write ``motion`` ``(T, J)`` of ``skeleton`` (canonical frame, metres) beside ``base``:
+    ``<base>.glb`` (one clip called ``name``), ``<base>.bvh`` (lengths in units of ``unit_m``
+    metres), ``<base>.mp4`` (the preview renderer, every frame, at the motion's fps) and
+    ``<base>.fbx`` where bpy is installed. Returns the paths written by extension and notes
+    (e.g. why there is no FBX)."""
     from anymole.io import Clip, write_bvh, write_gltf
     from anymole.render.mp4 import write_mp4
 
-    paths = output_paths(job)
-    job.output.parent.mkdir(parents=True, exist_ok=True)
-    skeleton, motion = problem.skeleton, result.motion
-    write_gltf(paths[".glb"], skeleton, [Clip(job.name, motion)])
-    write_bvh(paths[".bvh"], skeleton, motion, unit_m=job.unit_m)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = {ext: base.with_name(base.name + ext) for ext in (".glb", ".bvh", ".mp4")}
+    write_gltf(paths[".glb"], skeleton, [Clip(name, motion)])
+    write_bvh(paths[".bvh"], skeleton, motion, unit_m=unit_m)
     write_mp4(paths[".mp4"], preview_frames_rgb(skeleton, motion), motion.fps)
-    outcome = JobOutcome(job.name, "ok", [str(p) for p in paths.values()], keyframe_error=result.keyframe_error, method=result.method, seconds=seconds)
-    outcome.notes.extend(result.warnings)
-    fbx = _write_fbx_if_possible(paths[".glb"], job.output.with_name(job.output.name + ".fbx"))
+    notes = []
+    fbx = _write_fbx_if_possible(paths[".glb"], base.with_name(base.name + ".fbx"))
     if fbx:
-        outcome.outputs.append(fbx)
+        paths[".fbx"] = Path(fbx)
     else:
-        outcome.notes.append("FBX not written: needs bpy (pip install 'anymole[fbx]')")
+        from anymole.io.fbx_write import INSTALL_HINT
+
+        notes.append(f"FBX not written: Blender's bpy is not installed; {INSTALL_HINT}")
+    return paths, notes
+
+
+def write_outputs(job: BakeJob, problem: InbetweenProblem, result: TransitionResult, digest: str, seconds: float) -> JobOutcome:
+    """Write the job's motion files (:func:`write_motion_files`) and its JSON report."""
+    paths = output_paths(job)
+    skeleton, motion = problem.skeleton, result.motion
+    written, notes = write_motion_files(job.output, job.name, skeleton, motion, unit_m=job.unit_m)
+    outputs = [str(p) for p in paths.values()] + ([str(written[".fbx"])] if ".fbx" in written else [])
+    outcome = JobOutcome(job.name, "ok", outputs, keyframe_error=result.keyframe_error, method=result.method, seconds=seconds)
+    outcome.notes.extend(result.warnings)
+    outcome.notes.extend(notes)
     gaps = problem.gaps()
     report = {
         "name": job.name,
@@ -208,12 +224,12 @@ def write_outputs(job: BakeJob, problem: InbetweenProblem, result: TransitionRes
 
 
 def _write_fbx_if_possible(glb: Path, fbx: Path) -> str | None:
-    try:
-        import bpy  # noqa: F401
-    except ImportError:
-        return None
-    from anymole.io.fbx_write import glb_to_fbx
+    """Convert ``glb`` to ``fbx`` when bpy is installed (None when it is not); a failed
+    conversion raises :class:`~anymole.errors.FormatError` (the job fails)."""
+    from anymole.io.fbx_write import bpy_available, glb_to_fbx
 
+    if not bpy_available():
+        return None
     glb_to_fbx(glb, fbx)
     return str(fbx)
 
@@ -226,34 +242,39 @@ def in_process_executor(request: TransitionRequest, emit: Emit, cancel: CancelTo
 
 
 def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force: bool = False, progress=None) -> list[JobOutcome]:
-    """Run every job; never raises for a job's failure (it is recorded in its outcome)."""
+    """Run every job; never raises for a job's failure (it is recorded in its outcome).
+    ``progress``: a ``rich.progress.Progress`` to show one bar per job (None: quiet)."""
+    from rich.markup import escape
+
     assets = _Assets()
     outcomes = []
     for job in jobs:
-        task = progress.add_task(job.name, total=1.0) if progress is not None else None
+        label = escape(job.name)  # names and messages are text, not rich markup
+        task = progress.add_task(label, total=1.0) if progress is not None else None
         t0 = time.perf_counter()
         try:
             digest = fingerprint(job)
             if not force and is_up_to_date(job, digest):
                 outcomes.append(JobOutcome(job.name, "skipped", [str(p) for p in output_paths(job).values()], notes=["outputs up to date"]))
                 if task is not None:
-                    progress.update(task, completed=1.0, description=f"{job.name} (up to date)")
+                    progress.update(task, completed=1.0, description=f"{label} (up to date)")
                 continue
             problem = build_problem(job, assets)
             request = TransitionRequest(problem=problem, method=job.method, seed=job.seed, preview=PreviewOptions(enabled=False))
 
             def emit(event, task=task):
                 if task is not None and isinstance(event, ProgressEvent):
-                    progress.update(task, completed=0.9 * event.fraction, description=f"{job.name}: {event.message}")
+                    progress.update(task, completed=0.9 * event.fraction, description=f"{label}: {escape(event.message)}")
 
             result = executor(request, emit, CancelToken())
             outcomes.append(write_outputs(job, problem, result, digest, time.perf_counter() - t0))
             if task is not None:
-                progress.update(task, completed=1.0, description=f"{job.name} ok")
-        except (AnymoleError, OSError, ValueError) as exc:
-            outcomes.append(JobOutcome(job.name, "failed", error=str(exc), seconds=time.perf_counter() - t0))
+                progress.update(task, completed=1.0, description=f"{label} ok")
+        except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+            message = str(exc) if isinstance(exc, (AnymoleError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
+            outcomes.append(JobOutcome(job.name, "failed", error=message, seconds=time.perf_counter() - t0))
             if task is not None:
-                progress.update(task, completed=1.0, description=f"{job.name} FAILED")
+                progress.update(task, completed=1.0, description=f"{label} FAILED")
     return outcomes
 
 
@@ -277,6 +298,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
@@ -307,7 +329,7 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(col)
     for o in outcomes:
         kf = "" if o.keyframe_error is None else f"{o.keyframe_error:.2e}"
-        table.add_row(o.name, o.status, o.method, kf, f"{o.seconds:.2f}", o.error or "; ".join(o.notes))
+        table.add_row(escape(o.name), o.status, o.method, kf, f"{o.seconds:.2f}", escape(o.error or "; ".join(o.notes)))
     Console(file=sys.stdout).print(table)
     print(f"report: {report}")
     return 1 if summary["failed"] else 0

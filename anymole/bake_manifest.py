@@ -81,6 +81,12 @@ def _int(field: str, value, minimum: int | None = None) -> int:
     return value
 
 
+def _positive(field: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+        raise ValidationError(field, f"expected a positive number, got {value!r}")
+    return float(value)
+
+
 def load_manifest(path: str | Path) -> list[BakeJob]:
     """Parse and check a manifest. Raises :class:`ValidationError` naming ``job[i].field``."""
     path = Path(path)
@@ -91,15 +97,13 @@ def load_manifest(path: str | Path) -> list[BakeJob]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError("manifest", f"{path} is not valid TOML: {exc}") from None
     base = path.resolve().parent
-    fps = float(data.get("fps", 30))
-    if fps <= 0:
-        raise ValidationError("fps", f"must be positive, got {fps}")
+    fps = _positive("fps", data.get("fps", 30))
     default_method = str(data.get("method", "spline"))
     out_dir = base / str(data.get("out_dir", "."))
     entries = data.get("job")
     if not isinstance(entries, list) or not entries:
         raise ValidationError("job", "the manifest lists no [[job]] tables")
-    jobs, names = [], set()
+    jobs, names, outputs = [], set(), {}
     for i, e in enumerate(entries):
         f = f"job[{i}]"
         if not isinstance(e, dict):
@@ -134,6 +138,10 @@ def load_manifest(path: str | Path) -> list[BakeJob]:
                 )
             )
         output = Path(str(e.get("output", name)))
+        output = output if output.is_absolute() else out_dir / output
+        if output in outputs:
+            raise ValidationError(f"{f}.output", f"{output} is also the output of job {outputs[output]!r}")
+        outputs[output] = name
         job = BakeJob(
             name=name,
             source=base / str(e["source"]),
@@ -142,10 +150,10 @@ def load_manifest(path: str | Path) -> list[BakeJob]:
             keyframes=tuple(specs),
             gap=_int(f"{f}.gap", e.get("gap", 30), 0),
             method=str(e.get("method", default_method)),
-            output=output if output.is_absolute() else out_dir / output,
-            fps=float(e.get("fps", fps)),
+            output=output,
+            fps=_positive(f"{f}.fps", e.get("fps", fps)),
             seed=_int(f"{f}.seed", e.get("seed", 0)),
-            unit_m=float(e.get("unit_m", 1.0)),
+            unit_m=_positive(f"{f}.unit_m", e.get("unit_m", 1.0)),
         )
         job.timeline()  # checks ordering
         jobs.append(job)

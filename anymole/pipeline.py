@@ -206,7 +206,7 @@ def preview_frames(problem: InbetweenProblem, max_frames: int) -> list[int]:
 
 def _emit_previews(problem, motion, options, emit, cancel, render_preview) -> None:
     if render_preview is None:
-        from anymole.render.preview import render_skeleton_preview as render_preview
+        from anymole.render.preview import render_preview
     frames = preview_frames(problem, options.max_frames)
     for step, f in enumerate(frames):
         cancel.check()

@@ -6,5 +6,6 @@
 - ``skinning``: linear blend skinning; ``bone_mesh``: a mesh built from the bones for
   skeleton-only characters; ``rig``: the camera rig that keeps the character in frame.
 - ``renderer``: the character renderer (images, silhouettes, joints' 2D positions and depths).
-- ``preview``: quick JPEG/PNG previews for the server; ``mp4``: the MP4 writer.
+- ``preview``: JPEG/PNG previews for the server and bake (the character through ``renderer`` from
+  the front camera; a PIL skeleton drawing as fallback); ``mp4``: the MP4 writer.
 """

@@ -1,17 +1,28 @@
-"""Skeleton preview: bones as lines, joints as dots, drawn with PIL.
+"""Preview images of a motion: the character rendered by the rasteriser, or a skeleton drawing.
 
-A stand-in for the real renderer (a later issue): front view, orthographic, looking from
-canonical +Z toward −Z (the character faces the camera), +Y up on screen, canonical +X (the
-character's left) to the right of the image. The framing — centre and scale — is fixed over the
-whole motion, so successive previews of one motion do not jump. Joints farther from the camera
-are drawn first.
+* :func:`render_preview` (the default: server previews, ``anymole bake``'s MP4) renders the
+  character — its skinned mesh, or the bone mesh built from its skeleton
+  (:func:`anymole.render.bone_mesh.mesh_for`) — with :func:`anymole.render.renderer.render` from
+  the *front* camera of the rig (:mod:`anymole.render.rig`: on the canonical +Z side looking
+  toward −Z, +Y up on screen, canonical +X — the character's left — to the right of the
+  image), flat Lambert shading under a headlight on a dark background.
+  :func:`render_preview_frames` renders many frames at once as ``uint8`` arrays.
+* :func:`render_skeleton_preview` (fallback, no mesh): bones as lines and joints as dots drawn
+  with PIL, orthographic front view with the same axes.
+
+Either way the framing — camera or centre and scale — is computed once per motion over *all*
+its frames (never per frame), so successive previews of one motion do not jump, and it is
+cached per motion object (weakly: it goes when the motion does).
 """
 
 from __future__ import annotations
 
 import io
+import threading
 import weakref
+from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
@@ -19,11 +30,175 @@ from anymole.errors import ValidationError
 from anymole.motion import Motion
 from anymole.skeleton import Skeleton
 
+__all__ = [
+    "BACKGROUND",
+    "RENDERER_NAME",
+    "preview_cameras",
+    "render_preview",
+    "render_preview_frames",
+    "render_skeleton_preview",
+]
+
+RENDERER_NAME = "raster-torch"  # what the server reports as its preview renderer
 BACKGROUND = (32, 34, 40)
 BONE = (220, 224, 232)
 JOINT = (255, 170, 60)
 ROOT = (90, 200, 255)
 MARGIN = 0.08  # fraction of the image kept free on each side
+FRAMING_FRAMES = 32  # frames whose skinned vertices frame the camera (joints: every frame)
+
+
+# -- shared -----------------------------------------------------------------------------------
+
+
+def _check_options(options) -> tuple[int, int, str]:
+    """``(width, height, format)`` from :class:`anymole.pipeline.PreviewOptions`."""
+    width, height = (int(s) for s in options.size)
+    if width < 1 or height < 1:
+        raise ValidationError("preview.size", f"must be positive, got {options.size!r}")
+    fmt = str(options.image_format).lower()
+    if fmt not in ("jpeg", "jpg", "png"):
+        raise ValidationError("preview.image_format", f"must be 'jpeg' or 'png', got {options.image_format!r}")
+    return width, height, fmt
+
+
+def _check_frame(skeleton: Skeleton, motion: Motion, frame_index: int) -> None:
+    motion.check_skeleton(skeleton)
+    T = motion.num_frames
+    if not 0 <= frame_index < T:
+        raise ValidationError("frame_index", f"{frame_index} outside [0, {T})")
+
+
+def _encode(image: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "png":
+        image.save(buf, format="PNG", optimize=False, compress_level=1)
+    else:
+        image.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+# -- the rasterised character (default) ---------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Scene:
+    """What every preview of one motion shares: world transforms and framing points, and the
+    front camera per image size ``(H, W)``."""
+
+    skeleton_id: int
+    global_rot: torch.Tensor  # (T, J, 4) float32, (x, y, z, w)
+    global_pos: torch.Tensor  # (T, J, 3) float32, skeleton units
+    points: torch.Tensor  # (P, 3) points the camera keeps in view over the whole motion
+    cameras: dict = field(default_factory=dict)
+
+
+_scenes: "weakref.WeakKeyDictionary[Motion, _Scene]" = weakref.WeakKeyDictionary()
+_scenes_lock = threading.Lock()
+
+
+def _scene(skeleton: Skeleton, motion: Motion) -> _Scene:
+    from anymole.render.bone_mesh import mesh_for
+    from anymole.render.rig import frame_points
+    from anymole.render.skinning import skin_vertices
+
+    with _scenes_lock:
+        hit = _scenes.get(motion)
+    if hit is not None and hit.skeleton_id == id(skeleton):
+        return hit
+    with torch.no_grad():
+        g_rot, g_pos = motion.global_transforms(skeleton)
+        g_rot, g_pos = g_rot.float(), g_pos.float()
+        T = g_pos.shape[0]
+        idx = torch.linspace(0, T - 1, min(T, FRAMING_FRAMES)).round().long()
+        verts = skin_vertices(mesh_for(skeleton), g_rot[idx], g_pos[idx])  # (T', N, 3)
+        points = frame_points(g_pos, verts, max_frames=FRAMING_FRAMES)
+    scene = _Scene(id(skeleton), g_rot, g_pos, points)
+    with _scenes_lock:
+        _scenes[motion] = scene
+    return scene
+
+
+def preview_cameras(skeleton: Skeleton, motion: Motion, image_size: tuple[int, int]):
+    """The front camera of the rig framing ``motion`` over all its frames, for images of
+    ``image_size`` ``(H, W)`` pixels: a :class:`~anymole.render.cameras.PerspectiveCameras`
+    with one camera. Computed once per (motion object, size) and cached."""
+    from anymole.render.rig import orbit_cameras
+
+    scene = _scene(skeleton, motion)
+    key = (int(image_size[0]), int(image_size[1]))
+    cams = scene.cameras.get(key)
+    if cams is None:
+        cams = scene.cameras[key] = orbit_cameras(scene.points, key, yaws_deg=(0.0,))
+    return cams
+
+
+def render_preview_frames(
+    skeleton: Skeleton,
+    motion: Motion,
+    frames=None,
+    size: tuple[int, int] = (256, 256),
+    *,
+    batch_size: int = 8,
+) -> np.ndarray:
+    """Render ``frames`` of ``motion`` with the rasteriser from the front camera.
+
+    Args:
+        skeleton: the character; its skinned mesh is drawn, or its bone mesh when it has none.
+        motion: ``(T, J)`` local rotations/translations, canonical frame, any length unit (the
+            framing is relative).
+        frames: indices into ``0..T-1`` (default: every frame).
+        size: ``(width, height)`` in pixels (the order of ``PreviewOptions.size``).
+        batch_size: frames rasterised at once (bounds memory).
+
+    Returns:
+        ``(N, H, W, 3)`` uint8 RGB, one image per entry of ``frames``.
+    """
+    from anymole.render.renderer import render
+
+    motion.check_skeleton(skeleton)
+    T = motion.num_frames
+    idx = list(range(T)) if frames is None else [int(f) for f in frames]
+    for f in idx:
+        if not 0 <= f < T:
+            raise ValidationError("frame_index", f"{f} outside [0, {T})")
+    width, height = (int(s) for s in size)
+    if width < 1 or height < 1:
+        raise ValidationError("preview.size", f"must be positive, got {size!r}")
+    scene = _scene(skeleton, motion)
+    cams = preview_cameras(skeleton, motion, (height, width))
+    background = tuple(c / 255.0 for c in BACKGROUND)
+    out = np.empty((len(idx), height, width, 3), dtype=np.uint8)
+    with torch.no_grad():
+        for s in range(0, len(idx), batch_size):
+            sel = torch.tensor(idx[s : s + batch_size], dtype=torch.long)
+            r = render(skeleton, (scene.global_rot[sel], scene.global_pos[sel]), cams, mode="image", background=background, batch_size=batch_size)
+            img = (r.images[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)  # (n, H, W, 3)
+            out[s : s + len(sel)] = img.numpy()
+    return out
+
+
+def render_preview(skeleton: Skeleton, motion: Motion, frame_index: int, options) -> bytes:
+    """Render frame ``frame_index`` of ``motion`` (``(T, J)``, canonical frame) with the
+    rasteriser from the front camera, framed over the whole motion, and encode it.
+
+    Args:
+        skeleton: the character (skinned mesh, or bones when it has none).
+        motion: local rotations/translations, any units (the framing is relative).
+        frame_index: ``0 <= frame_index < T``.
+        options: :class:`anymole.pipeline.PreviewOptions` — ``size`` (width, height) in pixels
+            and ``image_format`` ``"jpeg"`` or ``"png"``.
+
+    Returns:
+        The encoded image, ``size`` pixels.
+    """
+    _check_frame(skeleton, motion, frame_index)
+    width, height, fmt = _check_options(options)
+    rgb = render_preview_frames(skeleton, motion, [frame_index], (width, height))[0]
+    return _encode(Image.fromarray(rgb, "RGB"), fmt)
+
+
+# -- the skeleton drawing (fallback) --------------------------------------------------------------
 
 # Global positions (T, J, 3) and framing per motion, computed once per motion object.
 _cache: "weakref.WeakKeyDictionary[Motion, tuple[int, torch.Tensor, tuple[float, float, float]]]" = weakref.WeakKeyDictionary()
@@ -48,7 +223,8 @@ def _positions_and_framing(skeleton: Skeleton, motion: Motion) -> tuple[torch.Te
 
 
 def render_skeleton_preview(skeleton: Skeleton, motion: Motion, frame_index: int, options) -> bytes:
-    """Draw frame ``frame_index`` of ``motion`` (``(T, J)``, canonical frame) and encode it.
+    """Fallback preview without the rasteriser: draw frame ``frame_index`` of ``motion``
+    (``(T, J)``, canonical frame) as bones and joints, orthographic front view, and encode it.
 
     Args:
         skeleton: the character (its mesh, if any, is ignored here).
@@ -60,16 +236,8 @@ def render_skeleton_preview(skeleton: Skeleton, motion: Motion, frame_index: int
     Returns:
         The encoded image, ``size`` pixels.
     """
-    motion.check_skeleton(skeleton)
-    T = motion.num_frames
-    if not 0 <= frame_index < T:
-        raise ValidationError("frame_index", f"{frame_index} outside [0, {T})")
-    width, height = (int(s) for s in options.size)
-    if width < 1 or height < 1:
-        raise ValidationError("preview.size", f"must be positive, got {options.size!r}")
-    fmt = str(options.image_format).lower()
-    if fmt not in ("jpeg", "jpg", "png"):
-        raise ValidationError("preview.image_format", f"must be 'jpeg' or 'png', got {options.image_format!r}")
+    _check_frame(skeleton, motion, frame_index)
+    width, height, fmt = _check_options(options)
 
     pos, (cx, cy, half) = _positions_and_framing(skeleton, motion)
     p = pos[frame_index]  # (J, 3)
@@ -92,10 +260,4 @@ def render_skeleton_preview(skeleton: Skeleton, motion: Motion, frame_index: int
         x, y = uv[j]
         colour = ROOT if parents[j] < 0 else JOINT
         draw.ellipse([x - dot_r, y - dot_r, x + dot_r, y + dot_r], fill=colour)
-
-    buf = io.BytesIO()
-    if fmt == "png":
-        image.save(buf, format="PNG", optimize=False, compress_level=1)
-    else:
-        image.save(buf, format="JPEG", quality=85)
-    return buf.getvalue()
+    return _encode(image, fmt)

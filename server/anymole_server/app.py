@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from anymole.pipeline import available_methods
+from anymole.render.preview import RENDERER_NAME
 from anymole.v1 import job_pb2, service_pb2, service_pb2_grpc
 from anymole_server import convert
 from anymole_server.auth import BearerTokenInterceptor
@@ -30,7 +31,7 @@ from anymole_server.version import PROTOCOL_VERSION, SERVER_VERSION
 log = logging.getLogger("anymole_server")
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["AnymoleService"].full_name
-RENDERER = "skeleton-preview"
+RENDERER = RENDERER_NAME  # the mesh rasteriser (anymole.render.preview.render_preview)
 
 
 def device_name() -> str:

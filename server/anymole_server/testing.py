@@ -3,79 +3,25 @@
     with ServerThread(ServerConfig(port=0, db_path=tmp_path / "jobs.sqlite3")) as srv:
         client = srv.client()
 
-Used by tests/server, tests/client and the server benchmark; not imported by the server itself.
+Used by tests/server and tests/client; not imported by the server itself (``anymole demo`` and
+``anymole bench server`` use :class:`~anymole_server.background.BackgroundServer` directly).
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
-import threading
-from dataclasses import replace
 
 import torch
 
 from anymole.geometry.rotations import axis_angle_quat, quat_mul
 from anymole.motion import Motion
 from anymole.skeleton import Skeleton
+from anymole_server.background import BackgroundServer
 from anymole_server.config import ServerConfig
 
 
-class ServerThread:
-    """Runs ``serve(config)`` on its own event loop in a daemon thread (port 0 by default)."""
-
-    def __init__(self, config: ServerConfig):
-        self.config = config
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.thread: threading.Thread | None = None
-        self.server = None
-        self.port = 0
-
-    def start(self) -> "ServerThread":
-        from anymole_server.app import serve
-
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="anymole-test-server", daemon=True)
-        self.thread.start()
-        try:
-            self.server, self.port = asyncio.run_coroutine_threadsafe(serve(self.config), self.loop).result(60)
-        except BaseException:
-            self._stop_loop()
-            raise
-        return self
-
-    def stop(self, grace: float | None = 0.5) -> None:
-        if self.server is not None:
-            asyncio.run_coroutine_threadsafe(self.server.stop(grace), self.loop).result(60)
-            self.server = None
-        self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        if self.loop is not None:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(30)
-            self.loop.close()
-            self.loop = None
-
-    @property
-    def address(self) -> str:
-        return f"{self.config.host}:{self.port}"
-
-    def client(self, **kwargs):
-        from anymole.client import Client
-
-        kwargs.setdefault("token", self.config.token)
-        return Client(self.address, **kwargs)
-
-    def restarted(self) -> "ServerThread":
-        """A new server on the same database (and a fresh port)."""
-        return ServerThread(replace(self.config, port=0))
-
-    def __enter__(self) -> "ServerThread":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+class ServerThread(BackgroundServer):
+    """:class:`~anymole_server.background.BackgroundServer` under the name the tests use."""
 
 
 # -- tiny characters ------------------------------------------------------------------------

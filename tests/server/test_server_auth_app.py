@@ -60,7 +60,7 @@ def test_server_info(client):
     caps = info.capabilities
     assert list(caps.methods) == list(available_methods()) and "anymole" not in caps.methods
     assert caps.default_method in caps.methods and list(caps.video_priors) == []
-    assert caps.renderer == "skeleton-preview" and caps.device.startswith(("cpu", "cuda"))
+    assert caps.renderer == "raster-torch" and caps.device.startswith(("cpu", "cuda"))
     assert caps.limits.max_joints == 64 and caps.limits.max_frames == 400 and caps.limits.max_queue == 16
     assert caps.limits.max_message_bytes == 64 * 1024 * 1024
 
