@@ -25,6 +25,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "inbetween": ("anymole.bench.inbetween", "Classical in-betweening quality and speed on a corpus."),
     "server": ("anymole_server.bench_server", "Load test a server with concurrent clients."),
     "render": ("anymole.bench.render", "Renderer frames per second and forward+backward time."),
+    "mimic": ("anymole.bench.mimic", "Motion video mimicking on oracle videos vs the classical baselines."),
 }
 
 

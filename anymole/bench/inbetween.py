@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from anymole.bench.windows import CorpusClip, Window, find_motion_files, load_corpus, spread, windows
 from anymole.errors import ValidationError
@@ -68,21 +69,21 @@ def evaluate(
         by_clip: dict[int, list[Window]] = defaultdict(list)
         for w in wins:
             by_clip[w.clip].append(w)
-        sums = {m: {"l2q": 0.0, "l2p": 0.0, "emd_w": 0.0, "w": 0.0, "s": 0.0} for m in methods}
+        sums = {m: new_sums() for m in methods}
         for ci, ws in by_clip.items():
             _score_clip(clips[ci], ws, context, gap, methods, sums)
         n = len(wins)
         for m in methods:
-            s = sums[m]
+            summary = summarise(sums[m], n)
             results.append(
                 {
                     "method": m,
                     "length": gap,
-                    "l2q": s["l2q"] / n if n else float("nan"),
-                    "l2p": s["l2p"] / n if n else float("nan"),
-                    "npss": s["emd_w"] / s["w"] if s["w"] > 0 else float("nan"),
+                    "l2q": summary["l2q"],
+                    "l2p": summary["l2p"],
+                    "npss": summary["npss"],
                     "windows": n,
-                    "ms_per_transition": 1000.0 * s["s"] / n if n else float("nan"),
+                    "ms_per_transition": 1000.0 * summary["s_per_window"],
                 }
             )
     return results
@@ -105,11 +106,32 @@ def _score_clip(clip: CorpusClip, ws: list[Window], context: int, gap: int, meth
         rot = torch.stack([s.rotations[gap_frames] for s in solved])
         trans = torch.stack([s.translations[gap_frames] for s in solved])
         p_rot, p_pos = forward_kinematics(sk.parents, rot, trans)
-        sums[m]["l2q"] += float(l2q(p_rot, g_rot, reduction="none").sum())
-        sums[m]["l2p"] += float(l2p(p_pos, g_pos, sk.size, reduction="none").sum())
-        emd, w = npss_terms(p_rot.double(), g_rot.double())
-        sums[m]["emd_w"] += float((emd * w).sum())
-        sums[m]["w"] += float(w.sum())
+        add_scores(sums[m], sk.size, p_rot, p_pos, g_rot, g_pos)
+
+
+def new_sums() -> dict[str, float]:
+    """Running sums for :func:`add_scores` and :func:`summarise`."""
+    return {"l2q": 0.0, "l2p": 0.0, "emd_w": 0.0, "w": 0.0, "s": 0.0}
+
+
+def add_scores(sums: dict[str, float], size: float, p_rot: Tensor, p_pos: Tensor, g_rot: Tensor, g_pos: Tensor) -> None:
+    """Add ``B`` windows to ``sums``: predicted and true global rotations ``(B, L, J, 4)`` and
+    positions ``(B, L, J, 3)`` of the ``L`` gap frames; ``size`` the character's size."""
+    sums["l2q"] += float(l2q(p_rot, g_rot, reduction="none").sum())
+    sums["l2p"] += float(l2p(p_pos, g_pos, size, reduction="none").sum())
+    emd, w = npss_terms(p_rot.double(), g_rot.double())
+    sums["emd_w"] += float((emd * w).sum())
+    sums["w"] += float(w.sum())
+
+
+def summarise(sums: dict[str, float], n: int) -> dict[str, float]:
+    """Window-mean L2Q and L2P, power-weighted NPSS and mean seconds per window of ``n`` windows."""
+    return {
+        "l2q": sums["l2q"] / n if n else float("nan"),
+        "l2p": sums["l2p"] / n if n else float("nan"),
+        "npss": sums["emd_w"] / sums["w"] if sums["w"] > 0 else float("nan"),
+        "s_per_window": sums["s"] / n if n else float("nan"),
+    }
 
 
 def print_table(results: list[dict], title: str) -> None:

@@ -1,0 +1,65 @@
+"""The trained estimator: a network plus the normalisation of its depth labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from anymole.errors import ValidationError
+from anymole.estimator.network import soft_argmax
+
+__all__ = ["JointEstimator"]
+
+
+@dataclass(eq=False)
+class JointEstimator:
+    """Predicts joints from images of the character it was trained on.
+
+    Attributes:
+        network: maps ``(B, 3, H, W)`` to ``(B, 2J, h, w)`` (see :mod:`anymole.estimator.network`).
+        image_size: ``(H, W)`` of the images it was trained on; inputs must match.
+        depth_mean, depth_scale: depth labels were ``(depth − mean) / scale`` (world units).
+        backbone: ``"scratch"`` or the pretrained backbone's path, for reports.
+    """
+
+    network: nn.Module
+    image_size: tuple[int, int]
+    depth_mean: float
+    depth_scale: float
+    backbone: str = "scratch"
+
+    @property
+    def num_joints(self) -> int:
+        return int(self.network.num_joints)
+
+    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Differentiable prediction: ``images (B, H, W, 3)`` in [0, 1] → ``joints (B, J, 2)``
+        pixels and normalised depth ``(B, J)`` (the training target's units)."""
+        joints, depth_n, _ = self.forward_with_heatmaps(images)
+        return joints, depth_n
+
+    def forward_with_heatmaps(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """As :meth:`forward`, plus each joint's normalised heatmap ``(B, J, h, w)``."""
+        maps = self.network(images.permute(0, 3, 1, 2))
+        return soft_argmax(maps, self.image_size)
+
+    @torch.no_grad()
+    def predict(self, images: Tensor, batch_size: int = 32) -> tuple[Tensor, Tensor]:
+        """``images (N, H, W, 3)`` RGB in [0, 1] → ``joints_2d (N, J, 2)`` pixels (top-left
+        origin) and ``depth (N, J)`` along the optical axis in world units."""
+        if images.dim() != 4 or tuple(images.shape[1:3]) != tuple(self.image_size) or images.shape[-1] != 3:
+            raise ValidationError("images", f"expected (N, {self.image_size[0]}, {self.image_size[1]}, 3), got {tuple(images.shape)}")
+        was_training = self.network.training
+        self.network.eval()
+        try:
+            param = next(self.network.parameters())
+            joints, depth = [], []
+            for start in range(0, images.shape[0], batch_size):
+                j, d = self.forward(images[start:start + batch_size].to(param.device, param.dtype))
+                joints.append(j)
+                depth.append(d * self.depth_scale + self.depth_mean)
+        finally:
+            self.network.train(was_training)
+        return torch.cat(joints), torch.cat(depth)
