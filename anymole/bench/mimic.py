@@ -35,10 +35,8 @@ from anymole.errors import ValidationError
 from anymole.estimator import EstimatorConfig, render_training_set, train_estimator
 from anymole.inbetween import METHODS, InbetweenProblem
 from anymole.mimic import MimicConfig, mimic, targets_from_frames
-from anymole.render.bone_mesh import mesh_for
 from anymole.render.renderer import render
-from anymole.render.rig import frame_points, orbit_cameras
-from anymole.render.skinning import skin_vertices
+from anymole.render.rig import rig_for_motion
 
 BASELINES = ("interpolation", "spline")
 ORACLE = "mimic-oracle"
@@ -58,11 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def frame_rig(problem: InbetweenProblem, size: int):
-    """The four-view rig framed on the keyframe interpolation of ``problem`` (joints and skinned
-    vertices), at ``size``² pixels."""
-    sk = problem.skeleton
-    g_rot, g_pos = METHODS["interpolation"](problem).global_transforms(sk)
-    return orbit_cameras(frame_points(g_pos, skin_vertices(mesh_for(sk), g_rot, g_pos)), (size, size))
+    """The four-view rig framed on the keyframe interpolation of ``problem``, at ``size``² pixels."""
+    return rig_for_motion(problem.skeleton, METHODS["interpolation"](problem), (size, size))
 
 
 def oracle_window(problem: InbetweenProblem, size: int, estimator_config: EstimatorConfig, mimic_config: MimicConfig = MimicConfig()):

@@ -22,6 +22,9 @@ class JointEstimator:
         image_size: ``(H, W)`` of the images it was trained on; inputs must match.
         depth_mean, depth_scale: depth labels were ``(depth − mean) / scale`` (world units).
         backbone: ``"scratch"`` or the pretrained backbone's path, for reports.
+        relative_depth: labels were each image's depths minus their mean over its joints;
+            :meth:`predict` then returns that relative depth plus ``depth_mean`` (only depth
+            differences between the joints of one image are meaningful).
     """
 
     network: nn.Module
@@ -29,6 +32,7 @@ class JointEstimator:
     depth_mean: float
     depth_scale: float
     backbone: str = "scratch"
+    relative_depth: bool = False
 
     @property
     def num_joints(self) -> int:
@@ -48,7 +52,8 @@ class JointEstimator:
     @torch.no_grad()
     def predict(self, images: Tensor, batch_size: int = 32) -> tuple[Tensor, Tensor]:
         """``images (N, H, W, 3)`` RGB in [0, 1] → ``joints_2d (N, J, 2)`` pixels (top-left
-        origin) and ``depth (N, J)`` along the optical axis in world units."""
+        origin) and ``depth (N, J)`` along the optical axis in world units (relative: see
+        ``relative_depth``)."""
         if images.dim() != 4 or tuple(images.shape[1:3]) != tuple(self.image_size) or images.shape[-1] != 3:
             raise ValidationError("images", f"expected (N, {self.image_size[0]}, {self.image_size[1]}, 3), got {tuple(images.shape)}")
         was_training = self.network.training

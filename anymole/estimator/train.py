@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import torch
 
 from anymole.errors import ValidationError
+from anymole.threads import MODULE_CONSTRUCTION_LOCK
 from anymole.estimator.data import AugmentConfig, EstimatorData, augment
 from anymole.estimator.estimator import JointEstimator
 from anymole.estimator.network import FeatureHeadNet, HeatmapNet, load_dinov2_backbone
@@ -30,7 +31,10 @@ Progress = Callable[[int, int, float], None]  # (step, total steps, loss)
 @dataclass(frozen=True)
 class EstimatorConfig:
     """``steps`` optimiser steps of ``batch_size`` images at peak learning rate ``lr``;
-    ``width`` channels of :class:`HeatmapNet`; ``backbone_path`` a local DINOv2 folder
+    ``width`` channels of :class:`HeatmapNet`; ``relative_depth`` trains on each image's
+    depths minus their mean over its joints (the pose's depth structure; a monocular network
+    learns it far better than the absolute distance, whose error is shared by every joint);
+    ``backbone_path`` a local DINOv2 folder
     (transformers format) to use :class:`FeatureHeadNet` instead; ``seed`` fixes
     initialisation, batches and augmentation."""
 
@@ -40,6 +44,7 @@ class EstimatorConfig:
     width: int = 32
     input_stride: int = 2
     depth_weight: float = 0.5
+    relative_depth: bool = True
     heatmap_weight: float = 1.0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     backbone_path: str | None = None
@@ -77,7 +82,8 @@ def train_estimator(
     torch.manual_seed(config.seed)
     J = data.num_joints
     if network is None:
-        network, backbone = _network(config, J)
+        with MODULE_CONSTRUCTION_LOCK:
+            network, backbone = _network(config, J)
     else:
         backbone = type(network).__name__
     device = torch.device(config.device)
@@ -85,13 +91,14 @@ def train_estimator(
 
     H, W = data.image_size
     depth_mean = float(data.depth.mean())
-    depth_scale = float(data.depth.std().clamp_min(1e-6)) if data.depth.numel() > 1 else 1.0
-    estimator = JointEstimator(network, (H, W), depth_mean, depth_scale, backbone)
+    labels = data.depth - data.depth.mean(-1, keepdim=True) if config.relative_depth else data.depth - depth_mean
+    depth_scale = float(labels.std().clamp_min(1e-6)) if labels.numel() > 1 else 1.0
+    estimator = JointEstimator(network, (H, W), depth_mean, depth_scale, backbone, config.relative_depth)
 
     params = [p for p in network.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.15)
-    images, joints, depth = data.images, data.joints_2d, (data.depth - depth_mean) / depth_scale
+    images, joints, depth = data.images, data.joints_2d, labels / depth_scale
     size = float(W)
     running = None
     for step in range(1, config.steps + 1):

@@ -29,7 +29,7 @@ from torch import Tensor
 from anymole.errors import ValidationError
 from anymole.render.cameras import PerspectiveCameras, focal_from_fov, look_at_rotation
 
-__all__ = ["PAPER_IMAGE_SIZE", "PAPER_YAWS_DEG", "orbit_cameras", "frame_points"]
+__all__ = ["PAPER_IMAGE_SIZE", "PAPER_YAWS_DEG", "orbit_cameras", "frame_points", "rig_for_motion"]
 
 PAPER_IMAGE_SIZE = (320, 512)
 PAPER_YAWS_DEG = (0.0, 179.0, 5.0, -5.0)
@@ -108,3 +108,15 @@ def frame_points(global_pos: Tensor, vertices: Tensor | None = None, max_frames:
             v = v[idx]
         pts.append(v.reshape(-1, 3).to(pts[0].dtype))
     return torch.cat(pts)
+
+
+def rig_for_motion(skeleton, motion, image_size: tuple[int, int] = PAPER_IMAGE_SIZE, **kwargs) -> PerspectiveCameras:
+    """:func:`orbit_cameras` framed on ``motion`` of ``skeleton`` — its joints and its skinned
+    vertices (the skeleton's mesh, or its bone mesh). For a transition, pass the keyframe
+    interpolation: the only motion known before the in-between exists. ``kwargs`` go to
+    :func:`orbit_cameras`."""
+    from anymole.render.bone_mesh import mesh_for
+    from anymole.render.skinning import skin_vertices
+
+    g_rot, g_pos = motion.global_transforms(skeleton)
+    return orbit_cameras(frame_points(g_pos, skin_vertices(mesh_for(skeleton), g_rot, g_pos)), image_size, **kwargs)
