@@ -237,8 +237,10 @@ def _write_fbx_if_possible(glb: Path, fbx: Path) -> str | None:
 # -- running --------------------------------------------------------------------------------
 
 
-def in_process_executor(request: TransitionRequest, emit: Emit, cancel: CancelToken) -> TransitionResult:
-    return run_transition(request, emit, cancel)
+def in_process_executor(request: TransitionRequest, emit: Emit, cancel: CancelToken, priors=None) -> TransitionResult:
+    """Run a job in this process; ``priors`` (a :class:`~anymole.video.registry.PriorRegistry`)
+    serves method ``anymole``."""
+    return run_transition(request, emit, cancel, priors=priors)
 
 
 def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force: bool = False, progress=None) -> list[JobOutcome]:
@@ -294,6 +296,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="bake even when outputs are up to date")
     parser.add_argument("--report", type=Path, help="summary JSON (default: bake_report.json beside the manifest)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--video-model", action="append", default=[], metavar="NAME=PATH",
+        help="in-process only: a video prior for method 'anymole' (ltx=FOLDER, wan-vace=FOLDER or tiny); repeatable",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -306,6 +312,14 @@ def run(args: argparse.Namespace) -> int:
     jobs = load_manifest(args.manifest)
     executor: Executor = in_process_executor
     closer = None
+    if args.video_model:
+        if args.server:
+            raise ValidationError("video-model", "configure video priors on the server (anymole serve --video-model), not with --server")
+        import functools
+
+        from anymole.video.registry import PriorRegistry, parse_video_models
+
+        executor = functools.partial(in_process_executor, priors=PriorRegistry(parse_video_models(args.video_model)))
     if args.server:
         from anymole.client.executor import remote_executor
 

@@ -26,6 +26,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "server": ("anymole_server.bench_server", "Load test a server with concurrent clients."),
     "render": ("anymole.bench.render", "Renderer frames per second and forward+backward time."),
     "mimic": ("anymole.bench.mimic", "Motion video mimicking on oracle videos vs the classical baselines."),
+    "pipeline": ("anymole.bench.pipeline", "The whole anymole method on the sample transition, twice (adapter cache)."),
 }
 
 

@@ -6,8 +6,9 @@ events) and checks ``cancel`` between steps. It returns a :class:`TransitionResu
 frames equal the request's exactly.
 
 Methods: ``spline`` (default), ``interpolation``, ``zero_velocity``; ``anymole`` (the video-prior
-method) arrives with the video stages and is refused with :class:`UnsupportedError` until a
-prior is configured.
+method, :mod:`anymole.video_transition`) runs when a :class:`~anymole.video.registry.PriorRegistry`
+with a loadable prior is passed, and is refused with :class:`UnsupportedError` saying how to
+configure one otherwise.
 """
 
 from __future__ import annotations
@@ -151,9 +152,11 @@ def run_transition(
     emit: Emit | None = None,
     cancel: CancelToken | None = None,
     render_preview: Callable[..., bytes] | None = None,
+    priors=None,
 ) -> TransitionResult:
     """Run ``request``; see the module docstring. ``render_preview`` overrides the preview
-    renderer (``(skeleton, motion, frame_index, options) -> bytes``)."""
+    renderer (``(skeleton, motion, frame_index, options) -> bytes``); ``priors`` is the
+    :class:`~anymole.video.registry.PriorRegistry` the ``anymole`` method draws its prior from."""
     emit = emit or _noop
     cancel = cancel or CancelToken()
     timings: dict[str, float] = {}
@@ -162,10 +165,10 @@ def run_transition(
     # 1. Check the method
     emit(StageEvent("validate"))
     if request.method in VIDEO_METHODS:
-        raise UnsupportedError(
-            f"method {request.method!r} needs a video prior; none is configured on this server "
-            "(start it with --video-model PATH, or use method 'spline')"
-        )
+        from anymole.video.registry import PriorRegistry
+        from anymole.video_transition import run_anymole
+
+        return run_anymole(request, emit, cancel, priors if priors is not None else PriorRegistry(), render_preview)
     if request.method not in METHODS:
         raise ValidationError("options.method", f"unknown method {request.method!r}; available: {sorted(available_methods())}")
     cancel.check()
@@ -184,7 +187,7 @@ def run_transition(
     if request.preview.enabled:
         emit(StageEvent("preview"))
         t0 = time.perf_counter()
-        _emit_previews(problem, motion, request.preview, emit, cancel, render_preview)
+        emit_result_previews(problem, motion, request.preview, emit, cancel, render_preview)
         timings["preview"] = time.perf_counter() - t0
 
     # 4. Result
@@ -204,13 +207,18 @@ def preview_frames(problem: InbetweenProblem, max_frames: int) -> list[int]:
     return [unknown[int(i * step)] for i in range(max_frames)]
 
 
-def _emit_previews(problem, motion, options, emit, cancel, render_preview) -> None:
+def emit_result_previews(
+    problem, motion, options, emit, cancel, render_preview=None, *, stage: str = "inbetween", band: tuple[float, float] = (0.5, 1.0),
+) -> None:
+    """Render and emit previews of ``motion`` at up to ``options.max_frames`` gap frames, with
+    progress moving through ``band``."""
     if render_preview is None:
         from anymole.render.preview import render_preview
     frames = preview_frames(problem, options.max_frames)
+    lo, hi = band
     for step, f in enumerate(frames):
         cancel.check()
         image = render_preview(problem.skeleton, motion, f, options)
         w, h = options.size
-        emit(PreviewEvent(image, options.image_format, w, h, f, "inbetween", step))
-        emit(ProgressEvent(0.5 + 0.5 * (step + 1) / len(frames), f"preview {step + 1}/{len(frames)}"))
+        emit(PreviewEvent(image, options.image_format, w, h, f, stage, step))
+        emit(ProgressEvent(lo + (hi - lo) * (step + 1) / len(frames), f"preview {step + 1}/{len(frames)}"))

@@ -78,6 +78,18 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def encode_frame(frame: torch.Tensor, size: tuple[int, int], image_format: str = "jpeg") -> bytes:
+    """Encode one RGB frame ``(H, W, 3)`` in [0, 1] (e.g. a generated video frame), resized to
+    ``size`` (width, height), as ``"jpeg"`` or ``"png"`` bytes."""
+    if image_format not in ("jpeg", "png"):
+        raise ValidationError("image_format", f"expected 'jpeg' or 'png', got {image_format!r}")
+    arr = (frame.detach().float().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+    image = Image.fromarray(arr, mode="RGB")
+    if image.size != tuple(size):
+        image = image.resize(tuple(size), Image.BILINEAR)
+    return _encode(image, image_format)
+
+
 # -- the rasterised character (default) ---------------------------------------------------------
 
 

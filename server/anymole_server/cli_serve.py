@@ -33,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=d.workers, help=f"jobs run at once (default {d.workers})")
     parser.add_argument("--max-joints", type=int, default=d.max_joints, help=f"default {d.max_joints}")
     parser.add_argument("--max-frames", type=int, default=d.max_frames, help=f"longest timeline/output in frames (default {d.max_frames})")
+    parser.add_argument(
+        "--video-model", action="append", default=[], metavar="NAME=PATH",
+        help="a video prior for method 'anymole': ltx=FOLDER or wan-vace=FOLDER (local diffusers folders, loaded offline), "
+        "or 'tiny' (random weights, for plumbing tests); repeatable",
+    )
+    parser.add_argument("--adapter-cache", type=Path, help="folder for ICAdapt LoRA adapters (default ~/.cache/anymole/adapters)")
     parser.add_argument("--max-message-mb", type=float, default=d.max_message_bytes / MIB, help=f"largest gRPC message either way, MiB (default {d.max_message_bytes // MIB})")
 
 
@@ -65,7 +71,20 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_queue=args.max_queue,
         workers=args.workers,
     )
-    config = ServerConfig(host=args.host, port=args.port, token=token, tls_cert=cert, tls_key=key, db_path=args.db, limits=limits)
+    from anymole.errors import ValidationError
+    from anymole.video.registry import parse_video_models
+
+    try:
+        models = parse_video_models(args.video_model)
+    except ValidationError as exc:
+        raise ConfigError(f"--video-model: {exc.problem}") from None
+    config = ServerConfig(
+        host=args.host, port=args.port, token=token, tls_cert=cert, tls_key=key, db_path=args.db, limits=limits,
+        video_models=models, adapter_cache=args.adapter_cache,
+    )
+    for name in models:
+        if name not in config.video_priors:
+            log.warning("video prior %r is configured but not loadable (%s has no model_index.json)", name, models[name])
     config.check()
     return config
 

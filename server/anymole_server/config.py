@@ -61,8 +61,9 @@ class ServerConfig:
     ``token``: the bearer token (None: no authentication — allowed on loopback only).
     ``tls_cert`` / ``tls_key``: PEM bytes (both or neither). ``db_path``: SQLite file (None: the
     user data dir). ``render_preview``: test seam replacing the preview renderer
-    (``(skeleton, motion, frame_index, options) -> bytes``). ``video_priors``: configured priors
-    (none yet, so ``anymole`` is not runnable).
+    (``(skeleton, motion, frame_index, options) -> bytes``). ``video_models``: prior name →
+    local diffusers folder (``--video-model NAME=PATH``; ``tiny`` needs none and is opt-in);
+    ``adapter_cache``: ICAdapt's adapter folder (None: the user cache dir).
     """
 
     host: str = "127.0.0.1"
@@ -72,8 +73,19 @@ class ServerConfig:
     tls_key: bytes | None = field(default=None, repr=False)
     db_path: Path | None = None
     limits: Limits = field(default_factory=Limits)
-    video_priors: tuple[str, ...] = ()
+    video_models: dict[str, str] = field(default_factory=dict)
+    adapter_cache: Path | None = None
     render_preview: Callable[..., bytes] | None = None
+
+    def __post_init__(self) -> None:
+        from anymole.video.registry import PriorRegistry
+
+        self.priors = PriorRegistry(self.video_models, adapter_cache=self.adapter_cache)
+
+    @property
+    def video_priors(self) -> tuple[str, ...]:
+        """The configured priors that are loadable (``anymole`` runs only with one)."""
+        return self.priors.names()
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for a configuration that must not start."""

@@ -332,7 +332,9 @@ def check_method(options: job_pb2.JobOptions, video_priors: tuple[str, ...], fie
         if not video_priors:
             raise UnsupportedError(
                 f"method {method!r} needs a video prior (a video diffusion model on disk); this server has none "
-                f"configured. Runnable here: {sorted(METHODS)}"
+                "configured. Start it with --video-model ltx=/path/to/LTX-Video or "
+                "--video-model wan-vace=/path/to/Wan2.1-VACE-1.3B-diffusers (diffusers folders; nothing is downloaded). "
+                f"Runnable here: {sorted(METHODS)}"
             )
         if options.prior and options.prior not in video_priors:
             raise UnsupportedError(f"video prior {options.prior!r} is not configured on this server; configured: {list(video_priors)}")

@@ -289,7 +289,10 @@ class JobManager:
         self._append(job_id, lambda ev: setattr(ev.state, "state", st.RUNNING), state=st.RUNNING)
         t0 = time.perf_counter()
         try:
-            result = run_transition(spec.request, lambda e: self._on_pipeline_event(job_id, live, e), live.token, render_preview=self.config.render_preview)
+            result = run_transition(
+                spec.request, lambda e: self._on_pipeline_event(job_id, live, e), live.token,
+                render_preview=self.config.render_preview, priors=self.config.priors,
+            )
             payload = convert.result_to_proto(result, spec)
             data = payload.SerializeToString()
             self._append(job_id, lambda ev: ev.result.MergeFromString(data), state=st.SUCCEEDED, progress=1.0, result=data)
