@@ -16,14 +16,6 @@ from anymole.video.wan_vace import WanVACEPrior
 CONFIG = AdaptConfig(steps=4, lr=1e-2, rank=4, clip_frames=9, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def renders(seed: int = 0) -> torch.Tensor:
     """Two views of 20 smooth-ish frames ``(V, T, H, W, 3)``."""
     g = torch.Generator().manual_seed(seed)

@@ -16,14 +16,6 @@ from anymole.video.tiny import TinyPrior, tiny_ltx_pipeline, tiny_wan_vace_pipel
 from anymole.video.wan_vace import WanVACEPrior
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def tiny_prior() -> TinyPrior:
     return TinyPrior(0)

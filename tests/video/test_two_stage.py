@@ -11,14 +11,6 @@ from anymole.video.tiny import TinyPrior
 from anymole.video.two_stage import coarse_indices, generate_two_stage
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def prior() -> TinyPrior:
     return TinyPrior(0)
