@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from anymole.errors import ValidationError
-from anymole.estimator import EstimatorConfig, render_training_set, train_estimator
+from anymole.estimator import EstimatorConfig, render_transition_training_set, train_estimator
 from anymole.inbetween import InbetweenProblem, interpolation
 from anymole.metrics import keyframe_error
 from anymole.mimic import MimicConfig, mimic, targets_from_frames
@@ -181,14 +181,21 @@ def run_anymole(
     reference = interpolation(problem)
     cams = rig_for_motion(sk, reference, config.image_size, yaws_deg=config.yaws_deg)
     known_idx = problem.known.nonzero().flatten()
-    train_set = render_training_set(sk, problem.motion, known_idx, cams)
+    est_cfg = config.estimator
+    train_set = render_transition_training_set(
+        sk, problem.motion, problem.known, reference, cams,
+        perturbed=est_cfg.perturbed_poses, sigma=est_cfg.perturb_sigma, seed=request.seed,
+    )
     context_stop = problem.gaps()[0][0]
     V = len(cams)
     H, W = config.image_size
-    renders = train_set.images.reshape(V, -1, H, W, 3)  # (V, T_known, H, W, 3), view-major
+    # The set starts with the known frames, view-major: (V, T_known, H, W, 3).
+    renders = train_set.images[: V * len(known_idx)].reshape(V, -1, H, W, 3)
     context_renders = renders[:, :context_stop]  # the leading known run: ICAdapt's clips
     timings["render"] = time.perf_counter() - t0
-    events.progress(0.0, 0.05, 1.0, f"rendered {len(known_idx)} known frames from {V} views at {W}×{H}")
+    events.progress(
+        0.0, 0.05, 1.0, f"rendered {len(known_idx)} known frames and {len(train_set) // V - len(known_idx)} poses between them from {V} views at {W}×{H}"
+    )
     cancel.check()
 
     with priors.lock(name):

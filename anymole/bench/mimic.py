@@ -6,8 +6,9 @@ spread over the corpus):
 
 1. frame the paper's four-view rig (front, back, front ±5°) on the keyframe interpolation — the
    only motion a real transition knows before generation;
-2. render the context frames and the keyframe from every view and train the scene-specific joint
-   estimator on them (:mod:`anymole.estimator`);
+2. render the context frames and the keyframe from every view — with the keyframe
+   interpolation's poses and random poses around them (never the truth) — and train the
+   scene-specific joint estimator on them (:mod:`anymole.estimator`);
 3. render the true in-between from the front view — the *oracle* video a perfect video prior
    would produce — and predict its joints with the estimator;
 4. mimic (:func:`anymole.mimic.mimic`) and score against the truth on the gap frames.
@@ -32,7 +33,7 @@ import torch
 from anymole.bench.inbetween import STRIDE, add_scores, new_sums, print_table, summarise
 from anymole.bench.windows import CorpusClip, Window, find_motion_files, load_corpus, spread, windows
 from anymole.errors import ValidationError
-from anymole.estimator import EstimatorConfig, render_training_set, train_estimator
+from anymole.estimator import EstimatorConfig, render_transition_training_set, train_estimator
 from anymole.inbetween import METHODS, InbetweenProblem
 from anymole.mimic import MimicConfig, mimic, targets_from_frames
 from anymole.render.renderer import render
@@ -67,7 +68,11 @@ def oracle_window(problem: InbetweenProblem, size: int, estimator_config: Estima
 
     t0 = time.perf_counter()
     cams = frame_rig(problem, size)
-    train = render_training_set(sk, truth, known.nonzero().flatten(), cams)
+    reference = METHODS["interpolation"](problem)
+    train = render_transition_training_set(
+        sk, truth, known, reference, cams, perturbed=estimator_config.perturbed_poses, sigma=estimator_config.perturb_sigma,
+        seed=estimator_config.seed,
+    )
     unknown = (~known).nonzero().flatten()
     with torch.no_grad():
         oracle = render(sk, truth.slice(int(unknown[0]), int(unknown[-1]) + 1), cams[0:1], mode="image")

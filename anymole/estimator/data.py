@@ -21,7 +21,10 @@ from anymole.motion import Motion
 from anymole.render.cameras import PerspectiveCameras
 from anymole.skeleton import Skeleton
 
-__all__ = ["EstimatorData", "render_training_set", "augment", "AugmentConfig"]
+__all__ = [
+    "EstimatorData", "render_training_set", "render_transition_training_set", "limb_joints", "perturb_poses",
+    "augment", "AugmentConfig",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,6 +99,76 @@ def render_training_set(
         out.joints_2d.reshape(V * T, -1, 2).float(),
         out.joints_depth.reshape(V * T, -1).float(),
     )
+
+
+def limb_joints(skeleton: Skeleton, reach: float = 0.1) -> Tensor:
+    """``(J,)`` bool: the joints whose rotation visibly moves the character — some descendant
+    lies farther than ``reach × size`` from them in the rest pose (shoulders, elbows, hips,
+    knees, spine, neck; not fingers, twist bones or leaves). The root is excluded."""
+    rest = skeleton.rest_positions.double()
+    J = skeleton.num_joints
+    far = torch.zeros(J, dtype=torch.float64)  # longest chain below each joint
+    for j in reversed(range(J)):  # parents precede children
+        p = int(skeleton.parents[j])
+        if p >= 0:
+            far[p] = torch.maximum(far[p], (rest[j] - rest[p]).norm() + far[j])
+    out = far > reach * skeleton.size
+    out[skeleton.parents < 0] = False
+    return out
+
+
+def perturb_poses(
+    skeleton: Skeleton, motion: Motion, frames: Tensor, sigma: float, generator: torch.Generator | None = None,
+) -> Motion:
+    """Poses ``motion[frames]`` with every :func:`limb_joints` rotation turned by a random
+    rotation vector of ``sigma`` radians per axis (normal); translations kept. New poses of the
+    same character around known ones: they teach the estimator limbs in places the context
+    never showed them."""
+    from anymole.geometry.rotations import quat_mul, rotvec_to_quat
+
+    idx = torch.as_tensor(frames, dtype=torch.long).flatten()
+    mask = limb_joints(skeleton).to(motion.rotations.dtype)
+    rotvec = torch.randn(idx.numel(), skeleton.num_joints, 3, generator=generator).to(motion.rotations.dtype)
+    noise = rotvec_to_quat(rotvec * sigma * mask[None, :, None])
+    return Motion(quat_mul(motion.rotations[idx], noise), motion.translations[idx], motion.fps)
+
+
+def render_transition_training_set(
+    skeleton: Skeleton,
+    motion: Motion,
+    known: Tensor,
+    reference: Motion,
+    cameras: PerspectiveCameras,
+    *,
+    perturbed: int = 90,
+    sigma: float = 0.3,
+    seed: int = 0,
+    backend: str = "torch",
+) -> EstimatorData:
+    """The estimator's training set for one transition, every pose rendered from every camera.
+
+    * the known frames of ``motion`` (context and keyframes, ``known (T,)`` bool);
+    * ``reference`` (the keyframe interpolation, ``(T, J)``) at the unknown frames: poses on
+      the way between the keyframes;
+    * ``perturbed`` poses around random unknown frames of ``reference``
+      (:func:`perturb_poses`, ``sigma`` radians).
+
+    Every label is exact — each image is a render of the character in a known pose — and no
+    pose outside the scene is used. Without the last two, an estimator trained on the context
+    alone misplaces limbs wherever the gap moves them somewhere new (measured on CMU windows,
+    gap 30 at 128²: 4.6 → 2.8 px on the worst window).
+    """
+    known = torch.as_tensor(known, dtype=torch.bool)
+    known_idx, gap_idx = known.nonzero().flatten(), (~known).nonzero().flatten()
+    parts = [render_training_set(skeleton, motion, known_idx, cameras, backend=backend)]
+    if gap_idx.numel():
+        parts.append(render_training_set(skeleton, reference, gap_idx, cameras, backend=backend))
+        if perturbed > 0:
+            gen = torch.Generator().manual_seed(seed)
+            pick = gap_idx[torch.randint(gap_idx.numel(), (perturbed,), generator=gen)]
+            poses = perturb_poses(skeleton, reference, pick, sigma, gen)
+            parts.append(render_training_set(skeleton, poses, torch.arange(perturbed), cameras, backend=backend))
+    return EstimatorData.cat(parts)
 
 
 @dataclass(frozen=True)

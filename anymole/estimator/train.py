@@ -19,6 +19,7 @@ import torch
 
 from anymole.errors import ValidationError
 from anymole.threads import MODULE_CONSTRUCTION_LOCK
+from anymole.estimator.crop import crop_aspect, crop_images, crop_size, fit_crops, foreground_boxes, to_crop
 from anymole.estimator.data import AugmentConfig, EstimatorData, augment
 from anymole.estimator.estimator import JointEstimator
 from anymole.estimator.network import FeatureHeadNet, HeatmapNet, load_dinov2_backbone
@@ -34,6 +35,13 @@ class EstimatorConfig:
     ``width`` channels of :class:`HeatmapNet`; ``relative_depth`` trains on each image's
     depths minus their mean over its joints (the pose's depth structure; a monocular network
     learns it far better than the absolute distance, whose error is shared by every joint);
+    ``crop`` the longer side in pixels of the crop around the character that the network sees
+    (:mod:`anymole.estimator.crop`; its aspect is the scene's, the shorter side a multiple of
+    32, and never longer than the image's longer side; 0 feeds the whole image),
+    ``crop_margin`` its margin; ``perturbed_poses`` and
+    ``perturb_sigma`` the pose augmentation of a transition's training set
+    (:func:`anymole.estimator.data.render_transition_training_set`, read by its callers); ``input_stride`` the network's
+    average-pooling of its input (default: 1 on crops, 2 on whole images);
     ``backbone_path`` a local DINOv2 folder
     (transformers format) to use :class:`FeatureHeadNet` instead; ``seed`` fixes
     initialisation, batches and augmentation."""
@@ -42,7 +50,11 @@ class EstimatorConfig:
     batch_size: int = 16
     lr: float = 1e-2
     width: int = 32
-    input_stride: int = 2
+    crop: int = 96
+    crop_margin: float = 0.15
+    input_stride: int | None = None
+    perturbed_poses: int = 90
+    perturb_sigma: float = 0.3
     depth_weight: float = 0.5
     relative_depth: bool = True
     heatmap_weight: float = 1.0
@@ -52,10 +64,27 @@ class EstimatorConfig:
     device: str = "cpu"
 
 
+def _input_stride(config: EstimatorConfig) -> int:
+    return config.input_stride if config.input_stride is not None else (1 if config.crop else 2)
+
+
 def _network(config: EstimatorConfig, num_joints: int) -> tuple[torch.nn.Module, str]:
     if config.backbone_path:
         return FeatureHeadNet(load_dinov2_backbone(config.backbone_path), num_joints), config.backbone_path
-    return HeatmapNet(num_joints, config.width, config.input_stride), "scratch"
+    return HeatmapNet(num_joints, config.width, _input_stride(config)), "scratch"
+
+
+def _network_inputs(data: EstimatorData, config: EstimatorConfig) -> tuple[torch.Tensor, torch.Tensor, tuple[int, int] | None]:
+    """The images and 2D labels the network trains on: crops around the character (and the crop
+    size), or the whole images (and ``None``) when ``config.crop`` is 0."""
+    if not config.crop:
+        return data.images, data.joints_2d, None
+    boxes = foreground_boxes(data.images)
+    multiple = 32 * _input_stride(config)
+    longest = -(-max(data.image_size) // multiple) * multiple  # no point magnifying past the image
+    size = crop_size(min(config.crop, longest), crop_aspect(boxes), multiple)
+    crops = fit_crops(boxes, size, config.crop_margin)
+    return crop_images(data.images, crops, size), to_crop(data.joints_2d, crops, size), size
 
 
 def train_estimator(
@@ -78,6 +107,8 @@ def train_estimator(
         raise ValidationError("data", "no training images")
     if config.steps < 1 or config.batch_size < 1:
         raise ValidationError("config", f"steps and batch_size must be positive, got {config.steps}, {config.batch_size}")
+    if config.crop and config.crop < 32:
+        raise ValidationError("config", f"crop must be 0 or at least 32 pixels, got {config.crop}")
     gen = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
     J = data.num_joints
@@ -89,16 +120,19 @@ def train_estimator(
     device = torch.device(config.device)
     network = network.to(device).train()
 
-    H, W = data.image_size
     depth_mean = float(data.depth.mean())
     labels = data.depth - data.depth.mean(-1, keepdim=True) if config.relative_depth else data.depth - depth_mean
     depth_scale = float(labels.std().clamp_min(1e-6)) if labels.numel() > 1 else 1.0
-    estimator = JointEstimator(network, (H, W), depth_mean, depth_scale, backbone, config.relative_depth)
+    images, joints, crop = _network_inputs(data, config)
+    estimator = JointEstimator(
+        network, data.image_size, depth_mean, depth_scale, backbone, config.relative_depth, crop, config.crop_margin,
+    )
+    H, W = estimator.input_size
 
     params = [p for p in network.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=config.steps, pct_start=0.15)
-    images, joints, depth = data.images, data.joints_2d, labels / depth_scale
+    depth = labels / depth_scale
     size = float(W)
     running = None
     for step in range(1, config.steps + 1):

@@ -31,6 +31,7 @@ from anymole.mimic.objective import (
     init_loss,
     keypoint_loss,
     pose_globals,
+    reference_depth_loss,
     reference_loss,
     silhouette_loss,
     to_quat,
@@ -113,6 +114,13 @@ def _data_loss(
     return loss, g_pos
 
 
+def _reference(w: MimicWeights, free: Tensor, reference: Tensor, size: float, cameras) -> Tensor:
+    loss = w.reference * reference_loss(free, reference, size)
+    if w.reference_depth > 0:
+        loss = loss + w.reference_depth * reference_depth_loss(free, reference, size, cameras)
+    return loss
+
+
 def mimic(
     problem: InbetweenProblem,
     targets: MimicTargets,
@@ -176,7 +184,7 @@ def mimic(
             for _ in range(config.iterations):
                 full_t = compose_translations(trans[f_idx], u * size, tj)
                 data, _ = _data_loss(sk, s, full_t, f_idx, targets, cams, w)
-                loss = data + w.init * init_loss(s, init6) + w.reference * reference_loss(u * size, ref_free[f_idx], size)
+                loss = data + w.init * init_loss(s, init6) + _reference(w, u * size, ref_free[f_idx], size, cams)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -207,7 +215,7 @@ def mimic(
                     data
                     + w.smooth * acceleration_loss(g_pos, size)
                     + w.init * init_loss(s, sweep6)
-                    + w.reference * reference_loss(u * size, ref_free[frames], size)
+                    + _reference(w, u * size, ref_free[frames], size, cams)
                 )
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

@@ -179,3 +179,63 @@ def test_pretrained_backbone_head_trains_with_frozen_features(scene, tmp_path):
 def test_missing_backbone_is_unsupported(tmp_path):
     with pytest.raises(UnsupportedError, match="DINOv2"):
         load_dinov2_backbone(str(tmp_path / "nowhere"))
+
+
+def test_limb_joints_are_the_ones_that_move_the_character():
+    from anymole.estimator import limb_joints
+
+    sk, _ = make_character("spider", num_frames=2)
+    limbs = limb_joints(sk)
+    assert not limbs[0]  # the root is never perturbed
+    rest = sk.rest_positions
+    for j in range(sk.num_joints):
+        children = [c for c in range(sk.num_joints) if int(sk.parents[c]) == j]
+        if not children:
+            assert not limbs[j]  # a leaf moves nothing
+    assert limbs.any()
+
+
+def test_transition_training_set_adds_poses_between_the_keyframes(scene):
+    from anymole.estimator import limb_joints, perturb_poses, render_transition_training_set
+    from anymole.geometry.rotations import quat_angle
+    from anymole.inbetween import InbetweenProblem, interpolation
+
+    sk, motion, cams = scene
+    problem = InbetweenProblem.from_window(sk, motion.slice(0, 12), 6, 5)
+    reference = interpolation(problem)
+    data = render_transition_training_set(sk, problem.motion, problem.known, reference, cams[0:2], perturbed=4, sigma=0.3)
+    V, n_known, n_gap = 2, int(problem.known.sum()), int((~problem.known).sum())
+    assert len(data) == V * (n_known + n_gap + 4)
+    context = render_training_set(sk, problem.motion, problem.known.nonzero().flatten(), cams[0:2])
+    torch.testing.assert_close(data.images[: V * n_known], context.images)  # the known frames come first
+    gap = render_training_set(sk, reference, (~problem.known).nonzero().flatten(), cams[0:2])
+    torch.testing.assert_close(data.joints_2d[V * n_known: V * (n_known + n_gap)], gap.joints_2d)
+    # The truth of the gap is never rendered: its labels appear nowhere in the set.
+    truth = render_training_set(sk, problem.motion, [8], cams[0:1]).joints_2d[0]
+    assert float((data.joints_2d - truth).norm(dim=-1).mean(-1).min()) > 1e-3
+    # Perturbation turns limb joints only, by about sigma.
+    gen = torch.Generator().manual_seed(0)
+    poses = perturb_poses(sk, reference, torch.tensor([7, 7, 8]), 0.3, gen)
+    angle = quat_angle(poses.rotations, reference.rotations[[7, 7, 8]])
+    limbs = limb_joints(sk)
+    assert float(angle[:, ~limbs].max()) < 1e-5 and 0.1 < float(angle[:, limbs].mean()) < 1.0
+    torch.testing.assert_close(poses.translations, reference.translations[[7, 7, 8]])
+
+
+def test_cropping_estimator_predicts_in_image_pixels(scene):
+    """With cropping on, training and prediction agree on where the character is: moving the
+    character inside the image moves the predictions with it."""
+    sk, motion, cams = scene
+    data = render_training_set(sk, motion, list(range(0, 40, 4)), cams[0:1])
+    est = train_estimator(data, EstimatorConfig(steps=30, batch_size=4, width=8, crop=64))
+    assert est.crop_size is not None and max(est.crop_size) <= 64 and est.input_size == est.crop_size
+    shift = 6
+    moved = torch.ones_like(data.images)
+    moved[:, :, shift:] = data.images[:, :, :-shift]
+    a, _ = est.predict(data.images)
+    b, _ = est.predict(moved)
+    torch.testing.assert_close(b[..., 0] - a[..., 0], torch.full_like(a[..., 0], float(shift)), atol=0.5, rtol=0)
+    full = train_estimator(data, EstimatorConfig(steps=2, batch_size=2, width=8, crop=0))
+    assert full.crop_size is None and full.input_size == tuple(SIZE)
+    with pytest.raises(ValidationError, match="crop"):
+        train_estimator(data, EstimatorConfig(steps=1, crop=16))
