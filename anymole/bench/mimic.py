@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=30.0, help="frame rate clips are resampled to (default 30)")
     parser.add_argument("--max-windows", type=int, default=None, metavar="K", help="at most K windows, spread evenly over the corpus")
     parser.add_argument("--size", type=int, default=128, help="render height and width in pixels (default 128)")
-    parser.add_argument("--estimator-steps", type=int, default=2000, help="estimator training steps per window (default 2000)")
+    steps = EstimatorConfig().steps
+    parser.add_argument("--estimator-steps", type=int, default=steps, help=f"estimator training steps per window (default {steps})")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0, help="seed of estimator training (default 0)")
     parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the results as JSON")

@@ -46,7 +46,7 @@ class EstimatorConfig:
     (transformers format) to use :class:`FeatureHeadNet` instead; ``seed`` fixes
     initialisation, batches and augmentation."""
 
-    steps: int = 2000
+    steps: int = 4000
     batch_size: int = 16
     lr: float = 1e-2
     width: int = 32

@@ -51,7 +51,7 @@ class MimicWeights:
     """
 
     keypoints: float = 1.0
-    depth: float = 0.1
+    depth: float = 0.05
     silhouette: float = 0.0
     init: float = 0.002
     reference: float = 0.01
