@@ -38,10 +38,10 @@ class EstimatorConfig:
     ``crop`` the longer side in pixels of the crop around the character that the network sees
     (:mod:`anymole.estimator.crop`; its aspect is the scene's, the shorter side a multiple of
     32, and never longer than the image's longer side; 0 feeds the whole image),
-    ``crop_margin`` its margin; ``perturbed_poses`` and
-    ``perturb_sigma`` the pose augmentation of a transition's training set
-    (:func:`anymole.estimator.data.render_transition_training_set`, read by its callers); ``input_stride`` the network's
-    average-pooling of its input (default: 1 on crops, 2 on whole images);
+    ``crop_margin`` its margin; ``input_stride`` the network's average-pooling of its input
+    (default: 1 on crops, 2 on whole images); ``perturbed_poses`` and ``perturb_sigma`` the
+    pose augmentation of a transition's training set
+    (:func:`anymole.estimator.data.render_transition_training_set`, read by its callers);
     ``backbone_path`` a local DINOv2 folder
     (transformers format) to use :class:`FeatureHeadNet` instead; ``seed`` fixes
     initialisation, batches and augmentation."""
@@ -79,7 +79,7 @@ def _network_inputs(data: EstimatorData, config: EstimatorConfig) -> tuple[torch
     size), or the whole images (and ``None``) when ``config.crop`` is 0."""
     if not config.crop:
         return data.images, data.joints_2d, None
-    boxes = foreground_boxes(data.images)
+    boxes = foreground_boxes(data.images)  # once: they set both the aspect and the crops
     multiple = 32 * _input_stride(config)
     longest = -(-max(data.image_size) // multiple) * multiple  # no point magnifying past the image
     size = crop_size(min(config.crop, longest), crop_aspect(boxes), multiple)
