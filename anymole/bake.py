@@ -19,27 +19,26 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
 import anymole
 from anymole.bake_manifest import BakeJob, load_manifest
 from anymole.errors import AnymoleError, ValidationError
-from anymole.inbetween import InbetweenProblem
-from anymole.motion import Motion
-from anymole.pipeline import (
-    CancelToken,
-    Emit,
-    PreviewOptions,
-    ProgressEvent,
-    TransitionRequest,
-    TransitionResult,
-    run_transition,
-)
-from anymole.skeleton import Skeleton
 
-Executor = Callable[[TransitionRequest, Emit, CancelToken], TransitionResult]
+# Light at import: a bake whose outputs are all up to date parses the manifest, hashes the
+# inputs and exits without importing torch. Everything heavy is imported where it is used.
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from anymole.inbetween import InbetweenProblem
+    from anymole.job import CancelToken, Emit, TransitionRequest, TransitionResult
+    from anymole.motion import Motion
+    from anymole.skeleton import Skeleton
+
+    Executor = Callable[[TransitionRequest, Emit, CancelToken], TransitionResult]
+
+HELP = "Bake the transitions listed in a TOML manifest (CI)."
 PREVIEW_SIZE = (256, 256)  # (width, height) of the preview MP4, pixels
 
 
@@ -90,7 +89,14 @@ def _pick_clip(asset, clip: str | None, field_name: str):
 
 
 def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProblem:
-    """The job's timeline as an :class:`InbetweenProblem` (context known, keyframes known)."""
+    """The job's timeline as an :class:`InbetweenProblem` (context known, keyframes known),
+    laid out by :meth:`InbetweenProblem.from_timeline`. Errors name the job's field
+    (``<job>.context``, ``<job>.keyframes[i].frame`` …)."""
+    import torch
+
+    from anymole.inbetween import InbetweenProblem
+    from anymole.motion import Motion
+
     assets = assets or _Assets()
     asset = assets.get(job.source, job.unit_m, f"{job.name}.source")
     skeleton: Skeleton = asset.skeleton
@@ -98,15 +104,8 @@ def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProbl
     c0, c1 = job.context
     if c1 > motion.num_frames:
         raise ValidationError(f"{job.name}.context", f"[{c0}, {c1}) is outside the clip's {motion.num_frames} frames at {job.fps:g} fps")
-    timeline = job.timeline()
-    T = timeline[-1] + 1
-    rot = skeleton.rest_rotations.expand(T, -1, -1).clone()
-    trans = skeleton.offsets.expand(T, -1, -1).clone()
-    known = torch.zeros(T, dtype=torch.bool)
-    rot[: c1 - c0] = motion.rotations[c0:c1]
-    trans[: c1 - c0] = motion.translations[c0:c1]
-    known[: c1 - c0] = True
-    for i, (spec, at) in enumerate(zip(job.keyframes, timeline)):
+    rots, transs = [], []
+    for i, spec in enumerate(job.keyframes):
         f = f"{job.name}.keyframes[{i}]"
         if spec.source is None:
             src_motion, index = (motion if spec.clip is None else _pick_clip(asset, spec.clip, f"{f}.clip").motion.resample(job.fps)), None
@@ -119,11 +118,15 @@ def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProbl
         r, t = src_motion.rotations[spec.frame], src_motion.translations[spec.frame]
         if index is not None:
             r, t = r[index], t[index]
-        rot[at], trans[at], known[at] = r, t, True
-    return InbetweenProblem(skeleton, Motion(rot, trans, job.fps), known)
+        rots.append(r)
+        transs.append(t)
+    keyframes = Motion(torch.stack(rots), torch.stack(transs), job.fps)
+    return InbetweenProblem.from_timeline(skeleton, motion.slice(c0, c1), keyframes, job.timeline(), field=f"{job.name}.keyframes")
 
 
 def _joint_map(ours: Skeleton, theirs: Skeleton, field_name: str) -> torch.Tensor:
+    import torch
+
     missing = [n for n in ours.names if n not in theirs.names]
     if missing:
         raise ValidationError(field_name, f"skeleton lacks joints {missing[:5]} of the job's skeleton")
@@ -147,18 +150,40 @@ def fingerprint(job: BakeJob) -> str:
 
 
 def output_paths(job: BakeJob) -> dict[str, Path]:
+    """The outputs every bake writes: ``<output>.glb``, ``.bvh``, ``.mp4`` and ``.json``."""
     base = job.output
     return {ext: base.with_name(base.name + ext) for ext in (".glb", ".bvh", ".mp4", ".json")}
 
 
+def fbx_path(job: BakeJob) -> Path:
+    """``<output>.fbx``, written only where bpy is installed."""
+    return job.output.with_name(job.output.name + ".fbx")
+
+
 def is_up_to_date(job: BakeJob, digest: str) -> bool:
+    """True when the outputs exist, the report's fingerprint is ``digest``, every output the
+    report lists still exists, and — where bpy is installed now — the FBX was written too
+    (so deleting the FBX, or installing bpy after a bake without it, bakes again)."""
+    from anymole.io import fbx_write  # stdlib only: bpy is looked up, not imported
+
     paths = output_paths(job)
     if not all(p.exists() for p in paths.values()):
         return False
     try:
-        return json.loads(paths[".json"].read_text()).get("fingerprint") == digest
+        report = json.loads(paths[".json"].read_text())
     except (OSError, ValueError):
         return False
+    if not isinstance(report, dict) or report.get("fingerprint") != digest:
+        return False
+    listed = [Path(p) for p in report.get("outputs", []) if isinstance(p, str)]
+    if not all(p.exists() for p in listed):
+        return False
+    fbx = fbx_path(job)
+    return not fbx_write.bpy_available() or (fbx in listed and fbx.exists())
+
+
+def _existing_outputs(job: BakeJob) -> list[str]:
+    return [str(p) for p in [*output_paths(job).values(), fbx_path(job)] if p.exists()]
 
 
 def preview_frames_rgb(skeleton: Skeleton, motion: Motion, size: tuple[int, int] = PREVIEW_SIZE) -> np.ndarray:
@@ -240,6 +265,8 @@ def _write_fbx_if_possible(glb: Path, fbx: Path) -> str | None:
 def in_process_executor(request: TransitionRequest, emit: Emit, cancel: CancelToken, priors=None) -> TransitionResult:
     """Run a job in this process; ``priors`` (a :class:`~anymole.video.registry.PriorRegistry`)
     serves method ``anymole``."""
+    from anymole.pipeline import run_transition
+
     return run_transition(request, emit, cancel, priors=priors)
 
 
@@ -257,10 +284,12 @@ def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force
         try:
             digest = fingerprint(job)
             if not force and is_up_to_date(job, digest):
-                outcomes.append(JobOutcome(job.name, "skipped", [str(p) for p in output_paths(job).values()], notes=["outputs up to date"]))
+                outcomes.append(JobOutcome(job.name, "skipped", _existing_outputs(job), notes=["outputs up to date"]))
                 if task is not None:
                     progress.update(task, completed=1.0, description=f"{label} (up to date)")
                 continue
+            from anymole.job import CancelToken, PreviewOptions, ProgressEvent, TransitionRequest
+
             problem = build_problem(job, assets)
             request = TransitionRequest(problem=problem, method=job.method, seed=job.seed, preview=PreviewOptions(enabled=False))
 
@@ -312,16 +341,18 @@ def run(args: argparse.Namespace) -> int:
     jobs = load_manifest(args.manifest)
     executor: Executor = in_process_executor
     closer = None
-    if args.video_model:
-        if args.server:
-            raise ValidationError("video-model", "configure video priors on the server (anymole serve --video-model), not with --server")
+    # Executors (a gRPC client, video priors) load torch: only build them when a job will run.
+    if args.video_model and args.server:
+        raise ValidationError("video-model", "configure video priors on the server (anymole serve --video-model), not with --server")
+    stale = args.force or any(not is_up_to_date(job, fingerprint(job)) for job in jobs)
+    if args.video_model and stale:
         import functools
 
         from anymole.video.registry import PriorRegistry, parse_video_models
 
         executor = functools.partial(in_process_executor, priors=PriorRegistry(parse_video_models(args.video_model)))
     if args.server:
-        from anymole.client.executor import remote_executor
+        from anymole.remote import remote_executor
 
         executor, closer = remote_executor(args.server, token_file=args.token_file, tls_ca=args.tls_ca)
     try:

@@ -158,6 +158,6 @@ def keyframe_error(skeleton: Skeleton, motion: Motion, reference: Motion, known:
         return 0.0
     motion.check_skeleton(skeleton)
     reference.check_skeleton(skeleton, "reference")
-    _, p = forward_kinematics(skeleton.parents, motion.rotations[known], motion.translations[known])
-    _, p_ref = forward_kinematics(skeleton.parents, reference.rotations[known], reference.translations[known])
+    _, p = forward_kinematics(skeleton.parents, motion.rotations[known], motion.translations[known], skeleton.fk_scales)
+    _, p_ref = forward_kinematics(skeleton.parents, reference.rotations[known], reference.translations[known], skeleton.fk_scales)
     return float((p - p_ref).norm(dim=-1).max()) / skeleton.size

@@ -102,9 +102,11 @@ class Motion:
         return [int(i) for i in (moved | roots).nonzero().flatten()]
 
     def global_transforms(self, skeleton: Skeleton) -> tuple[Tensor, Tensor]:
-        """Global rotations ``(T, J, 4)`` and positions ``(T, J, 3)`` (skeleton units)."""
+        """Global rotations ``(T, J, 4)`` and positions ``(T, J, 3)`` (skeleton units), the
+        skeleton's rest scales applied (see :mod:`anymole.kinematics` for what the rotations
+        mean under non-uniform scale)."""
         self.check_skeleton(skeleton)
-        return forward_kinematics(skeleton.parents, self.rotations, self.translations)
+        return forward_kinematics(skeleton.parents, self.rotations, self.translations, skeleton.fk_scales)
 
     def global_positions(self, skeleton: Skeleton) -> Tensor:
         """Global joint positions ``(T, J, 3)`` in the skeleton's frame and units."""

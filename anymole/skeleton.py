@@ -87,6 +87,12 @@ class Skeleton:
         offsets: ``(J, 3)`` rest local translation of each joint in its parent's frame.
         rest_rotations: ``(J, 4)`` rest local rotation (x, y, z, w), unit length.
         mesh: optional skinned mesh whose joint indices refer to these joints.
+        rest_scales: ``(J, 3)`` local scale of each joint's frame, dimensionless, positive
+            (default ones; ``None`` means ones). A joint's local transform is
+            ``T(offset or translation) · R(rotation) · S(rest_scale)``, so a joint's scale
+            stretches its children's offsets (see :mod:`anymole.kinematics` for the
+            composition). Motions do not animate scale: it is a property of the rig (FBX and
+            engine rigs often carry non-unit parent scales).
     """
 
     names: tuple[str, ...]
@@ -94,6 +100,7 @@ class Skeleton:
     offsets: Tensor
     rest_rotations: Tensor | None = None
     mesh: SkinnedMesh | None = field(default=None)
+    rest_scales: Tensor | None = None
 
     def __post_init__(self) -> None:
         names = tuple(self.names)
@@ -131,6 +138,16 @@ class Skeleton:
         else:
             rest = as_float_tensor("skeleton.rest_rotations", self.rest_rotations, (J, 4))
             rest = check_quaternions("skeleton.rest_rotations", rest)
+        if self.rest_scales is None:
+            scales = torch.ones(J, 3)
+        else:
+            scales = as_float_tensor("skeleton.rest_scales", self.rest_scales, (J, 3))
+            check_finite("skeleton.rest_scales", scales)
+            if (scales <= 0).any():
+                idx = [int(i) for i in (scales <= 0).nonzero()[0]]
+                raise ValidationError(
+                    "skeleton.rest_scales", f"scale {float(scales[tuple(idx)])} at index {idx} is not positive (mirroring scales are not supported)"
+                )
         if self.mesh is not None and self.mesh.inverse_bind_matrices.shape[0] != J:
             raise ValidationError(
                 "mesh.inverse_bind_matrices",
@@ -140,6 +157,7 @@ class Skeleton:
         object.__setattr__(self, "parents", parents)
         object.__setattr__(self, "offsets", offsets)
         object.__setattr__(self, "rest_rotations", rest)
+        object.__setattr__(self, "rest_scales", scales)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -150,6 +168,7 @@ class Skeleton:
         parents: list[int],
         offsets,
         rest_rotations=None,
+        rest_scales=None,
     ) -> tuple["Skeleton", list[int]]:
         """Build a skeleton from joints in any order (parents given as indices into that order).
 
@@ -182,7 +201,8 @@ class Skeleton:
         new_parents = [-1 if parents[o] == -1 else new_index[parents[o]] for o in order]
         offsets = torch.as_tensor(offsets, dtype=torch.float32)[order]
         rest = None if rest_rotations is None else torch.as_tensor(rest_rotations, dtype=torch.float32)[order]
-        return cls(tuple(names[o] for o in order), torch.tensor(new_parents), offsets, rest), order
+        scales = None if rest_scales is None else torch.as_tensor(rest_scales, dtype=torch.float32)[order]
+        return cls(tuple(names[o] for o in order), torch.tensor(new_parents), offsets, rest, rest_scales=scales), order
 
     def with_mesh(self, mesh: SkinnedMesh | None) -> "Skeleton":
         return replace(self, mesh=mesh)
@@ -204,6 +224,18 @@ class Skeleton:
     def _index(self) -> dict[str, int]:
         return {n: i for i, n in enumerate(self.names)}
 
+    @cached_property
+    def has_scales(self) -> bool:
+        """True when some rest scale differs from 1 (forward kinematics then composes full
+        T·R·S matrices; otherwise it takes the unscaled path)."""
+        return bool((self.rest_scales != 1).any())
+
+    @property
+    def fk_scales(self) -> Tensor | None:
+        """``rest_scales`` ``(J, 3)`` to pass to :func:`~anymole.kinematics.forward_kinematics`,
+        or None when every scale is 1 (so callers skip the scaled path without a check)."""
+        return self.rest_scales if self.has_scales else None
+
     def children(self, i: int) -> list[int]:
         return [j for j, p in enumerate(self.parents.tolist()) if p == i]
 
@@ -212,7 +244,7 @@ class Skeleton:
         """``(J, 3)`` global joint positions in the rest pose."""
         from anymole.kinematics import forward_kinematics
 
-        _, pos = forward_kinematics(self.parents, self.rest_rotations, self.offsets)
+        _, pos = forward_kinematics(self.parents, self.rest_rotations, self.offsets, self.fk_scales)
         return pos
 
     @cached_property

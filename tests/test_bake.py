@@ -238,6 +238,44 @@ def test_fbx_is_written_where_bpy_is_available(project, monkeypatch):
     assert outcome.status == "ok" and str(fbx) in outcome.outputs and fbx.is_file()
 
 
+def test_up_to_date_check_counts_the_fbx(project, monkeypatch):
+    """A deleted FBX, or bpy installed after a bake without it, makes the job stale."""
+    import anymole.io.fbx_write as fbx_write
+
+    from anymole.bake import fingerprint, is_up_to_date
+
+    folder, manifest = project
+    job = load_manifest(manifest)[0]
+    fbx = job.output.with_name(job.output.name + ".fbx")
+    monkeypatch.setattr(fbx_write, "glb_to_fbx", lambda glb, out: Path(out).write_bytes(b"Kaydara FBX Binary  \x00"))
+    monkeypatch.setattr(fbx_write, "bpy_available", lambda: False)
+    (outcome,) = bake([job])
+    assert outcome.status == "ok" and is_up_to_date(job, fingerprint(job))
+    monkeypatch.setattr(fbx_write, "bpy_available", lambda: True)  # bpy installed since
+    assert not is_up_to_date(job, fingerprint(job))
+    (outcome,) = bake([job])
+    assert outcome.status == "ok" and fbx.is_file() and is_up_to_date(job, fingerprint(job))
+    (outcome,) = bake([job])
+    assert outcome.status == "skipped" and str(fbx) in outcome.outputs
+    fbx.unlink()  # a deleted FBX is baked again
+    assert not is_up_to_date(job, fingerprint(job))
+    (outcome,) = bake([job])
+    assert outcome.status == "ok" and fbx.is_file()
+
+
+def test_build_problem_lays_out_the_timeline_with_from_timeline(project):
+    from anymole.inbetween import InbetweenProblem
+
+    _, manifest = project
+    job = load_manifest(manifest)[1]  # context [5, 25), keyframes at 32 and 41
+    problem = build_problem(job)
+    context, keyframes, indices = problem.to_timeline()
+    assert indices == job.timeline() == [32, 41]
+    assert context.num_frames == 20 and keyframes.num_frames == 2
+    again = InbetweenProblem.from_timeline(problem.skeleton, context, keyframes, indices)
+    assert torch.equal(again.known, problem.known) and torch.equal(again.motion.rotations, problem.motion.rotations)
+
+
 JOB = '[[job]]\nname = "{name}"\nsource = "a.bvh"\ncontext = [0, 20]\nkeyframes = [30]\n'
 
 

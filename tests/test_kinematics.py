@@ -1,4 +1,5 @@
-"""Forward kinematics on hand-checkable chains; batching; gradients; the rotation inverse."""
+"""Forward kinematics on hand-checkable chains; batching; gradients; the rotation inverse;
+rest scales composed as T·R·S matrices."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 import torch
 
 from anymole.geometry.rotations import axis_angle_quat, quat_identity, quat_normalize
-from anymole.kinematics import forward_kinematics, global_to_local_rotations
+from anymole.geometry.rotations import quat_to_matrix
+from anymole.kinematics import forward_kinematics, global_matrices, global_to_local_rotations
+from anymole.skeleton import Skeleton
 from anymole.testing.procedural import make_character
 
 
@@ -96,3 +99,104 @@ def test_fk_needs_no_sorted_batch_order():
 def test_dtype_is_kept(chain4, dtype):
     g_rot, g_pos = forward_kinematics(chain4.parents, quat_identity((4,), dtype=dtype), chain4.offsets.to(dtype))
     assert g_rot.dtype == dtype and g_pos.dtype == dtype
+
+
+# -- rest scales ------------------------------------------------------------------------------
+
+
+def _reference_matrices(parents, rot, trans, scales):
+    """Full 4×4 T·R·S products, parent first, one joint at a time (float64, unbatched)."""
+    J = len(parents)
+    out = []
+    for j in range(J):
+        local = torch.eye(4, dtype=torch.float64)
+        local[:3, :3] = quat_to_matrix(rot[j]) @ torch.diag(scales[j])
+        local[:3, 3] = trans[j]
+        out.append(local if parents[j] < 0 else out[parents[j]] @ local)
+    return torch.stack(out)
+
+
+def test_parent_scale_two_doubles_the_child_position():
+    parents = [-1, 0]
+    offsets = torch.tensor([[0.0, 0, 0], [0, 1, 0]])
+    scales = torch.tensor([[2.0, 2, 2], [1, 1, 1]])
+    g_rot, pos = forward_kinematics(parents, quat_identity((2,)), offsets, scales)
+    assert torch.allclose(pos, torch.tensor([[0.0, 0, 0], [0, 2, 0]]))
+    assert torch.equal(g_rot, quat_identity((2,)))
+    # A joint's own scale stretches its children, not its own offset.
+    _, pos = forward_kinematics(parents, quat_identity((2,)), offsets, torch.tensor([[1.0, 1, 1], [5, 5, 5]]))
+    assert torch.allclose(pos, torch.tensor([[0.0, 0, 0], [0, 1, 0]]))
+
+
+def test_uniform_scale_equals_scaled_offsets(chain4):
+    # Uniform scales are a length change: the unscaled chain with each offset multiplied by
+    # the product of its ancestors' scales, and the same global rotations.
+    g = torch.Generator().manual_seed(5)
+    rot = quat_normalize(torch.randn(7, 4, 4, dtype=torch.float64, generator=g))
+    s = torch.tensor([2.0, 0.5, 3.0, 7.0], dtype=torch.float64)
+    scales = s[:, None].expand(4, 3)
+    acc = torch.cumprod(torch.cat([torch.ones(1, dtype=torch.float64), s[:-1]]), 0)  # ancestors' product
+    r1, p1 = forward_kinematics(chain4.parents, rot, chain4.offsets.double(), scales)
+    r0, p0 = forward_kinematics(chain4.parents, rot, chain4.offsets.double() * acc[:, None])
+    assert torch.allclose(p1, p0) and torch.allclose(r1, r0)
+
+
+def test_non_uniform_parent_scale_under_a_rotated_child():
+    # Root scaled (2, 1, 1); the child turns 90° about Z, so its bone (0, 1, 0) points along
+    # the parent's -X and is stretched ×2: the grandchild lands at (-2, 0.5, 0). (Scaling in
+    # the child's own axes, Unreal's FTransform way, would give (-1, 0.5, 0).)
+    parents = [-1, 0, 1]
+    rot = torch.stack([quat_identity(()), _z(90), quat_identity(())])
+    offsets = torch.tensor([[0.0, 0, 0], [0, 0.5, 0], [0, 1, 0]])
+    scales = torch.tensor([[2.0, 1, 1], [1, 1, 1], [1, 1, 1]])
+    _, pos = forward_kinematics(parents, rot, offsets, scales)
+    assert torch.allclose(pos, torch.tensor([[0.0, 0, 0], [0, 0.5, 0], [-2, 0.5, 0]]), atol=1e-6)
+
+
+def test_scaled_positions_match_full_matrix_products():
+    skeleton, motion = make_character("spider", num_frames=3)
+    g = torch.Generator().manual_seed(6)
+    J = skeleton.num_joints
+    rot = motion.rotations.double()
+    trans = motion.translations.double()
+    scales = torch.rand(J, 3, dtype=torch.float64, generator=g) * 1.5 + 0.5
+    parents = skeleton.parents.tolist()
+    _, pos = forward_kinematics(parents, rot, trans, scales)
+    G = global_matrices(parents, rot, trans, scales)
+    for t in range(3):
+        ref = _reference_matrices(parents, rot[t], trans[t], scales)
+        assert torch.allclose(G[t], ref, atol=1e-10)
+        assert torch.allclose(pos[t], ref[:, :3, 3], atol=1e-10)
+    # Rotations are the chain of local rotations, so the rotation inverse is still exact.
+    g_rot, _ = forward_kinematics(parents, rot, trans, scales)
+    local = global_to_local_rotations(parents, g_rot)
+    assert torch.allclose((local * rot).sum(-1).abs(), torch.ones((), dtype=torch.float64))
+
+
+def test_unit_scales_take_the_unscaled_path_bit_for_bit():
+    skeleton, motion = make_character("quadruped", num_frames=5)
+    r0, p0 = forward_kinematics(skeleton.parents, motion.rotations, motion.translations)
+    r1, p1 = forward_kinematics(skeleton.parents, motion.rotations, motion.translations, torch.ones(skeleton.num_joints, 3))
+    assert torch.equal(r0, r1) and torch.equal(p0, p1)
+    sk1 = Skeleton(skeleton.names, skeleton.parents, skeleton.offsets, skeleton.rest_rotations, rest_scales=torch.ones(skeleton.num_joints, 3))
+    assert torch.equal(motion.global_positions(sk1), p0)
+    assert torch.equal(sk1.rest_positions, skeleton.rest_positions)
+    G = global_matrices(skeleton.parents, motion.rotations, motion.translations)
+    assert torch.equal(G[..., :3, 3], p0)
+
+
+def test_scaled_fk_is_batched_and_differentiable():
+    parents = torch.tensor([-1, 0, 1])
+    g = torch.Generator().manual_seed(7)
+    rot = quat_normalize(torch.randn(2, 3, 4, generator=g, dtype=torch.float64)).requires_grad_()
+    trans = torch.randn(2, 3, 3, generator=g, dtype=torch.float64).requires_grad_()
+    scales = (torch.rand(3, 3, generator=g, dtype=torch.float64) + 0.5).requires_grad_()
+    assert torch.autograd.gradcheck(lambda r, t, s: forward_kinematics(parents, r, t, s), (rot, trans, scales))
+    # Gradients reach the scales even where they are exactly 1.
+    ones = torch.ones(3, 3, dtype=torch.float64, requires_grad=True)
+    forward_kinematics(parents, rot, trans, ones)[1].sum().backward()
+    assert ones.grad is not None and ones.grad[:2].abs().sum() > 0
+    # Per-frame (T, J, 3) scales broadcast like the rest.
+    _, p = forward_kinematics(parents, rot.detach(), trans.detach(), scales.detach().expand(2, 3, 3))
+    _, p_ref = forward_kinematics(parents, rot.detach(), trans.detach(), scales.detach())
+    assert torch.allclose(p, p_ref)

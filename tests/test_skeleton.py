@@ -32,6 +32,10 @@ def _sk(**kw):
         (dict(offsets=torch.tensor([[0.0, 0, 0], [0, 1, 0], [math.inf, 1, 0]])), "skeleton.offsets", "infinity"),
         (dict(rest_rotations=torch.tensor([[0.0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 1]])), "skeleton.rest_rotations", "zero-length quaternion at index \\[1\\]"),
         (dict(rest_rotations=torch.zeros(3, 3)), "skeleton.rest_rotations", "expected shape"),
+        (dict(rest_scales=torch.ones(3, 4)), "skeleton.rest_scales", "expected shape"),
+        (dict(rest_scales=torch.tensor([[1.0, 1, 1], [1, 0, 1], [1, 1, 1]])), "skeleton.rest_scales", r"index \[1, 1\] is not positive"),
+        (dict(rest_scales=torch.tensor([[1.0, 1, 1], [1, 1, 1], [-1, 1, 1]])), "skeleton.rest_scales", "not positive"),
+        (dict(rest_scales=torch.tensor([[1.0, 1, 1], [1, 1, math.nan], [1, 1, 1]])), "skeleton.rest_scales", "NaN"),
     ],
 )
 def test_validation_names_the_problem(kw, field, message):
@@ -84,3 +88,23 @@ def test_queries_and_size():
     # A root rest rotation turns the whole character: the size does not change.
     rest = torch.tensor([[0.3, 0.1, 0.2, 0.9], [0, 0, 0, 1], [0, 0, 0, 1]])
     assert _sk(rest_rotations=rest).size == pytest.approx(2.0, rel=1e-6)
+
+
+def test_rest_scales_default_carry_and_apply():
+    sk = _sk()
+    assert torch.equal(sk.rest_scales, torch.ones(3, 3)) and not sk.has_scales and sk.fk_scales is None
+    scales = torch.tensor([[2.0, 2, 2], [1, 3, 1], [1, 1, 1]])
+    sk = _sk(rest_scales=scales)
+    assert sk.has_scales and torch.equal(sk.fk_scales, scales)
+    # Root scale 2 doubles b's offset; b's (1, 3, 1) triples c's offset along y.
+    assert torch.allclose(sk.rest_positions, torch.tensor([[0.0, 0, 0], [0, 2, 0], [0, 8, 0]]))
+    assert sk.size == pytest.approx(8.0)
+    assert torch.equal(sk.with_mesh(None).rest_scales, scales)
+
+
+def test_from_unsorted_permutes_rest_scales():
+    names = ["hand", "root", "arm"]
+    scales = torch.tensor([[1.0, 1, 1], [2, 2, 2], [1, 3, 1]])
+    sk, order = Skeleton.from_unsorted(names, [2, -1, 1], torch.tensor([[1.0, 0, 0], [0, 0, 0], [1, 0, 0]]), rest_scales=scales)
+    assert torch.equal(sk.rest_scales, scales[order])
+    assert torch.equal(Skeleton.from_unsorted(names, [2, -1, 1], torch.zeros(3, 3))[0].rest_scales, torch.ones(3, 3))

@@ -166,3 +166,16 @@ def matrices_from_canonical(m: Tensor, conv: Convention) -> Tensor:
     out[..., :3, :3] = b @ m[..., :3, :3] @ b.T
     out[..., :3, 3] = (m[..., :3, 3] @ b.T) / conv.unit_m
     return out
+
+
+def scales_to_canonical(s: Tensor, conv: Convention) -> Tensor:
+    """Local scale vectors ``(..., 3)`` (dimensionless, per axis of a joint's frame) in ``conv``
+    to canonical. The basis change conjugates ``diag(s)`` (``Mᵀ diag(s) M``), which for a signed
+    permutation only permutes the components: no sign flips and no unit change."""
+    return s @ _m(conv, s).abs()
+
+
+def scales_from_canonical(s: Tensor, conv: Convention) -> Tensor:
+    """Canonical local scale vectors ``(..., 3)`` to ``conv``'s axis order (the inverse of
+    :func:`scales_to_canonical`)."""
+    return s @ _m(conv, s).abs().T

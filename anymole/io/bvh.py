@@ -54,7 +54,8 @@ from anymole.geometry.frames import (
     quaternions_to_canonical,
 )
 from anymole.geometry.rotations import euler_to_quat, quat_to_euler
-from anymole.io.asset import Asset, Clip, wrap_errors
+from anymole.io.asset import Asset, Clip
+from anymole.io.format_errors import wrap_errors
 from anymole.motion import Motion
 from anymole.skeleton import Skeleton
 

@@ -44,7 +44,8 @@ import torch
 from anymole.errors import FormatError
 from anymole.geometry.frames import convention_from_axes, matrices_to_canonical, positions_to_canonical
 from anymole.geometry.rotations import quat_to_matrix
-from anymole.io.asset import Asset, Clip, wrap_errors
+from anymole.io.asset import Asset, Clip
+from anymole.io.format_errors import wrap_errors
 from anymole.io.node_tree import ancestor_in, joint_locals, joint_parents, select_joint_nodes, unique_names
 from anymole.motion import Motion
 from anymole.skeleton import SkinnedMesh, Skeleton

@@ -13,11 +13,19 @@ Skeleton
     after their nodes (``node<i>`` when unnamed; ``<name>_2`` … when a name repeats).
 
 Scale
-    The skeleton has no scale. Joint world *positions* are kept exactly: every local
-    translation is re-expressed from the world transforms (``R_parentᵀ (p_joint −
-    p_parent)``), so ancestor and joint scales (RobotExpressive's ×100 armature) end up in the
-    offsets. Rotations are the world rotations with scale removed (exact for uniform scale).
-    Animated scale is applied the same way, frame by frame.
+    By default (``keep_scale=False``) scale is baked: the skeleton's ``rest_scales`` are ones and
+    joint world *positions* are kept exactly: every local translation is re-expressed from the
+    world transforms (``R_parentᵀ (p_joint − p_parent)``), so ancestor and joint scales
+    (RobotExpressive's ×100 armature) end up in the offsets. Rotations are the world rotations
+    with scale removed (exact for uniform scale). Animated scale is applied the same way,
+    frame by frame. This suits every consumer, whether it applies rest scales or not.
+
+    With ``keep_scale=True`` each joint's local transform relative to its parent joint
+    (``inv(W_parent) @ W_joint``; the root's world transform) is split into translation,
+    rotation and ``Skeleton.rest_scales``, as a ``write_gltf`` of a scaled skeleton wrote them:
+    the file's T·R·S round-trips. A file whose joint-local transforms have shear or mirroring,
+    or that animates a joint's scale, raises :class:`FormatError` (read it baked instead).
+    Inverse bind matrices are then the file's (scale included).
 
 Mesh
     Every mesh instance becomes part of one :class:`SkinnedMesh` (triangles; strips and fans
@@ -59,9 +67,10 @@ import torch
 
 from anymole.errors import FormatError
 from anymole.geometry.rotations import matrix_to_quat, quat_normalize, quat_slerp, quat_to_matrix
-from anymole.io.asset import Asset, Clip, wrap_errors
+from anymole.io.asset import Asset, Clip
+from anymole.io.format_errors import wrap_errors
 from anymole.io.gltf_container import GltfFile
-from anymole.io.node_tree import ancestor_in, joint_locals, joint_parents, select_joint_nodes, unique_names
+from anymole.io.node_tree import JointTransformError, ancestor_in, joint_locals, joint_locals_scaled, joint_parents, select_joint_nodes, unique_names
 from anymole.motion import Motion
 from anymole.skeleton import SkinnedMesh, Skeleton
 
@@ -71,12 +80,14 @@ _TIME_TOL_S = 1e-3
 _F64 = torch.float64
 
 
-def read_gltf(path: str | Path, *, fps: float = 30.0, scene: int | None = None) -> Asset:
+def read_gltf(path: str | Path, *, fps: float = 30.0, scene: int | None = None, keep_scale: bool = False) -> Asset:
     """Read a ``.gltf`` or ``.glb`` file.
 
     Args:
         fps: frame rate at which every animation is sampled.
         scene: index of the scene to read (default: the file's ``scene``, else 0).
+        keep_scale: keep joint scales as ``Skeleton.rest_scales`` instead of baking them into
+            the offsets (see the module docstring, "Scale").
 
     Returns:
         An :class:`Asset`: skeleton (J joints, canonical metres) with an optional skinned
@@ -86,14 +97,15 @@ def read_gltf(path: str | Path, *, fps: float = 30.0, scene: int | None = None) 
     path = Path(path)
     with wrap_errors(path, "cannot read glTF"):
         g = GltfFile(path)
-        reader = _Reader(g, scene)
+        reader = _Reader(g, scene, keep_scale)
         skeleton = reader.skeleton()
         clips = tuple(reader.clips(float(fps)))
         return Asset(skeleton, clips, str(path))
 
 
 class _Reader:
-    def __init__(self, g: GltfFile, scene: int | None):
+    def __init__(self, g: GltfFile, scene: int | None, keep_scale: bool = False):
+        self.keep_scale = keep_scale
         self.g = g
         self.doc = g.doc
         self.path = g.path
@@ -202,21 +214,38 @@ class _Reader:
     def _joint_locals(self, world: torch.Tensor):
         return joint_locals(world, self.joints, self.joint_parents)
 
+    def _scaled_locals(self, world: torch.Tensor, what: str):
+        """T·R·S joint locals ``(T, J, ·)`` for ``keep_scale``; FormatError naming the node."""
+        try:
+            return joint_locals_scaled(world, self.joints, self.joint_parents)
+        except JointTransformError as exc:
+            n = self.joints[exc.joint]
+            raise FormatError(
+                self.path, f"{what}: node {n} ({self.nodes[n].get('name') or 'unnamed'}): {exc.problem}; read with keep_scale=False"
+            ) from None
+
     def _ancestor_in(self, n: int, group) -> int:
         return ancestor_in(self.parent, n, group)
 
     # -- skeleton and mesh ---------------------------------------------------------------------
 
     def skeleton(self) -> Skeleton:
-        rot, trans, g_rot, g_pos = self._joint_locals(self.rest_world[None])
         names = unique_names([self.nodes[n].get("name") or "" for n in self.joints], [f"node{n}" for n in self.joints])
-        sk = Skeleton(tuple(names), torch.tensor(self.joint_parents), trans[0].float(), rot[0].float())
-        # Unscaled rest world transforms of the joints, (J, 4, 4).
-        G = torch.zeros(len(self.joints), 4, 4, dtype=_F64)
-        G[:, :3, :3] = quat_to_matrix(g_rot[0])
-        G[:, :3, 3] = g_pos[0]
-        G[:, 3, 3] = 1
-        self.G_rest = G
+        if self.keep_scale:
+            rot, trans, scales = self._scaled_locals(self.rest_world[None], "rest pose")
+            self.rest_scales = scales[0]
+            sk = Skeleton(tuple(names), torch.tensor(self.joint_parents), trans[0].float(), rot[0].float(), rest_scales=scales[0].float())
+            # Rest world transforms of the joints as forward kinematics composes them, scale included.
+            self.G_rest = self.rest_world[self.joints].clone()
+        else:
+            rot, trans, g_rot, g_pos = self._joint_locals(self.rest_world[None])
+            sk = Skeleton(tuple(names), torch.tensor(self.joint_parents), trans[0].float(), rot[0].float())
+            # Unscaled rest world transforms of the joints, (J, 4, 4).
+            G = torch.zeros(len(self.joints), 4, 4, dtype=_F64)
+            G[:, :3, :3] = quat_to_matrix(g_rot[0])
+            G[:, :3, 3] = g_pos[0]
+            G[:, 3, 3] = 1
+            self.G_rest = G
         mesh = self._mesh()
         return sk.with_mesh(mesh) if mesh is not None else sk
 
@@ -452,7 +481,22 @@ class _Reader:
             for node, prop, interp, times, values in channels:
                 out = _sample(times, values, interp, t, prop == "rotation")
                 {"translation": tr, "rotation": rr, "scale": sr}[prop][:, node] = out
-            rot, trans, _, _ = self._joint_locals(self._world(tr, rr, sr))
+            world = self._world(tr, rr, sr)
+            if self.keep_scale:
+                rot, trans, scales = self._scaled_locals(world, f"clip {name!r}")
+                rest = getattr(self, "rest_scales", None)
+                if rest is None:
+                    rest = self._scaled_locals(self.rest_world[None], "rest pose")[2][0]
+                moved = ((scales - rest).abs() > 1e-6 * rest).any(dim=(0, 2))
+                if moved.any():
+                    n = self.joints[int(moved.nonzero()[0])]
+                    raise FormatError(
+                        self.path,
+                        f"clip {name!r} animates the scale of node {n} ({self.nodes[n].get('name') or 'unnamed'}); "
+                        "a rest scale cannot follow it: read with keep_scale=False",
+                    )
+            else:
+                rot, trans, _, _ = self._joint_locals(world)
             yield Clip(name, Motion(rot.float(), trans.float(), fps))
 
 

@@ -1,10 +1,11 @@
 """glTF 2.0 / GLB writer: a skeleton (as a skin), its skinned mesh and animation clips.
 
 What is written (canonical frame = glTF's, so no axis change):
-    * one node per joint (``translation`` = rest offset, ``rotation`` = rest rotation), parents
-      before children, the roots in the scene;
+    * one node per joint (``translation`` = rest offset, ``rotation`` = rest rotation,
+      ``scale`` = rest scale where it is not 1 — glTF composes node transforms as T·R·S matrices,
+      as :mod:`anymole.kinematics` does), parents before children, the roots in the scene;
     * a skin over all joints, ``inverseBindMatrices`` = the mesh's, or ``inv(rest world)``
-      when the skeleton has no mesh (the skin is still written so that importers build an
+      (scale included) when the skeleton has no mesh (the skin is still written so that importers build an
       armature);
     * when the skeleton has a mesh: one mesh node with one triangle primitive — ``POSITION``
       (with min/max), ``JOINTS_n`` (unsigned byte/short) and ``WEIGHTS_n`` (float) in sets of
@@ -26,10 +27,11 @@ import numpy as np
 import torch
 
 from anymole.errors import FormatError
-from anymole.geometry.rotations import quat_make_continuous, quat_to_matrix
-from anymole.io.asset import Clip, wrap_errors
+from anymole.geometry.rotations import quat_make_continuous
+from anymole.io.asset import Clip
+from anymole.io.format_errors import wrap_errors
 from anymole.io.gltf_container import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, BufferBuilder, write_container
-from anymole.kinematics import forward_kinematics
+from anymole.kinematics import global_matrices
 from anymole.motion import Motion
 from anymole.skeleton import Skeleton
 
@@ -76,6 +78,9 @@ def _build(skeleton: Skeleton, clips: list[Clip], generator: str) -> tuple[dict,
             node["translation"] = off
         if rot != [0.0, 0.0, 0.0, 1.0]:
             node["rotation"] = rot
+        scale = [float(x) for x in skeleton.rest_scales[j]]
+        if scale != [1.0, 1.0, 1.0]:
+            node["scale"] = scale
         kids = [c for c in range(J) if parents[c] == j]
         if kids:
             node["children"] = kids
@@ -86,11 +91,10 @@ def _build(skeleton: Skeleton, clips: list[Clip], generator: str) -> tuple[dict,
     if mesh is not None:
         ibm = mesh.inverse_bind_matrices.double()
     else:
-        g_rot, g_pos = forward_kinematics(skeleton.parents, skeleton.rest_rotations.double(), skeleton.offsets.double())
-        world = torch.zeros(J, 4, 4, dtype=torch.float64)
-        world[:, :3, :3] = quat_to_matrix(g_rot)
-        world[:, :3, 3] = g_pos
-        world[:, 3, 3] = 1
+        scales = skeleton.fk_scales
+        world = global_matrices(
+            skeleton.parents, skeleton.rest_rotations.double(), skeleton.offsets.double(), None if scales is None else scales.double()
+        )
         ibm = torch.linalg.inv(world)
     ibm_acc = buf.add(ibm.transpose(-1, -2).reshape(J, 16).numpy().astype(np.float32), "MAT4")
     skin = {"joints": list(range(J)), "inverseBindMatrices": ibm_acc, "name": "skin"}

@@ -7,7 +7,8 @@ several tops under one common ancestor, that ancestor and the paths to it join s
 skeleton is one tree. Ancestors above the top are *baked* into the root joint (its local
 transform is its world transform). Scale is dropped from the joints' frames but world
 positions are kept exactly: local translations are ``R_parentᵀ (p_joint − p_parent)`` in the
-unscaled parent frame.
+unscaled parent frame. :func:`joint_locals_scaled` is the other choice, for readers asked to
+keep scale: joint-local T·R·S transforms whose scales go to ``Skeleton.rest_scales``.
 """
 
 from __future__ import annotations
@@ -120,6 +121,54 @@ def joint_locals(world: Tensor, joints: list[int], parents: list[int]) -> tuple[
         pj = [parents[j] for j in nonroot]
         local_t[:, nonroot] = quat_apply(quat_conjugate(g_rot[:, pj]), pos[:, nonroot] - pos[:, pj])
     return local_rot, local_t, g_rot, pos
+
+
+class JointTransformError(ValueError):
+    """A joint-local transform that a T·R·S transform cannot hold: ``joint`` is its index in
+    the ``joints`` list, ``problem`` says why."""
+
+    def __init__(self, joint: int, problem: str):
+        self.joint = joint
+        self.problem = problem
+        super().__init__(f"joint {joint}: {problem}")
+
+
+def joint_locals_scaled(world: Tensor, joints: list[int], parents: list[int], tol: float = 1e-6) -> tuple[Tensor, Tensor, Tensor]:
+    """Joint-local T·R·S transforms from node world matrices, scale kept.
+
+    ``L_j = inv(W_parent) @ W_j`` (the root's is its world matrix), split into translation,
+    rotation and a positive per-axis scale; :func:`anymole.kinematics.forward_kinematics` with
+    these scales gives the world positions back.
+
+    Args:
+        world: ``(T, N, 4, 4)`` float64 world matrices of every node.
+        joints: the N-indices of the J joints; ``parents``: ``(J,)`` joint parents.
+        tol: largest allowed deviation of the rotation part from orthonormal.
+
+    Returns:
+        local rotations ``(T, J, 4)`` (x, y, z, w), translations ``(T, J, 3)`` in the scaled
+        parent frame, scales ``(T, J, 3)``.
+
+    Raises:
+        JointTransformError naming the joint (by its index in ``joints``) whose local
+        transform has a zero scale, shear or a mirroring, which a T·R·S transform cannot hold.
+    """
+    w = world[:, joints]
+    local = w.clone()
+    nonroot = [j for j, p in enumerate(parents) if p >= 0]
+    if nonroot:
+        pj = [parents[j] for j in nonroot]
+        local[:, nonroot] = torch.linalg.inv(w[:, pj]) @ w[:, nonroot]
+    a = local[..., :3, :3]
+    scales = a.norm(dim=-2)
+    if (scales < 1e-12).any():
+        raise JointTransformError(int((scales < 1e-12).nonzero()[0, 1]), "a zero scale")
+    rot3 = a / scales[..., None, :]
+    eye = torch.eye(3, dtype=rot3.dtype)
+    bad = ((rot3.transpose(-1, -2) @ rot3 - eye).abs().amax(dim=(-1, -2)) > tol) | (torch.linalg.det(rot3) < 0)
+    if bad.any():
+        raise JointTransformError(int(bad.nonzero()[0, 1]), "its local transform has shear or a mirroring, which a rest scale cannot hold")
+    return matrix_to_quat(rot3), local[..., :3, 3].clone(), scales
 
 
 def unique_names(raw: list[str], fallback: list[str]) -> list[str]:

@@ -77,7 +77,7 @@ def compose_translations(base: Tensor, free: Tensor, joints: Tensor) -> Tensor:
 
 def pose_globals(skeleton: Skeleton, sixd: Tensor, translations: Tensor) -> tuple[Tensor, Tensor]:
     """Global rotations ``(F, J, 4)`` and positions ``(F, J, 3)`` of a 6D pose batch."""
-    return forward_kinematics(skeleton.parents, to_quat(sixd), translations)
+    return forward_kinematics(skeleton.parents, to_quat(sixd), translations, skeleton.fk_scales)
 
 
 def _robust(sq: Tensor, eps: float = 1e-3) -> Tensor:

@@ -129,6 +129,7 @@ def mimic(
     init: Motion | None = None,
     progress: Progress | None = None,
     check_cancel: Callable[[], None] | None = None,
+    on_pose: Callable[[int, int, Callable[[], Motion]], None] | None = None,
 ) -> Motion:
     """Fill ``problem``'s gaps so that the character follows ``targets``.
 
@@ -140,6 +141,9 @@ def mimic(
             keyframe interpolation, :func:`anymole.inbetween.interpolation`).
         progress: ``progress(step, total, loss)`` after each round and smoothing block.
         check_cancel: called between rounds; raises to abort.
+        on_pose: ``on_pose(step, total, current)`` after each round and smoothing block;
+            ``current()`` builds the ``(T, J)`` motion as it stands (known frames exact) — call
+            it only when the pose is wanted (pose previews are rate-limited by the caller).
 
     Returns:
         ``(T, J)`` motion, known frames equal to ``problem.motion``'s exactly.
@@ -194,6 +198,8 @@ def mimic(
             step += config.iterations
             if progress is not None:
                 progress(step, total, loss.item())
+            if on_pose is not None:
+                on_pose(step, total, lambda: problem.keep_known(Motion(quat_align(to_quat(sixd), base.rotations), trans.clone(), problem.motion.fps)))
 
         # 2. Smooth every gap jointly over the span from the first gap's left neighbour to the
         #    last gap's right neighbour; known frames in the span are constants.

@@ -9,6 +9,7 @@ interceptors, and the job runner over the SQLite store.
 
 from __future__ import annotations
 
+import json
 import logging
 
 import grpc
@@ -16,10 +17,9 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from anymole.pipeline import available_methods
+from anymole.methods.catalogue import CATALOGUE, DEFAULT_METHOD, MethodSpec, availability, available_methods
 from anymole.render.preview import RENDERER_NAME
-from anymole.v1 import job_pb2, service_pb2, service_pb2_grpc
-from anymole_server import convert
+from anymole_client.v1 import job_pb2, service_pb2, service_pb2_grpc
 from anymole_server.auth import BearerTokenInterceptor
 from anymole_server.config import ConfigError, ServerConfig
 from anymole_server.interceptors import ErrorMappingInterceptor
@@ -43,15 +43,47 @@ def device_name() -> str:
     return "cpu"
 
 
+_OPTION_TYPES = {
+    "bool": service_pb2.OPTION_TYPE_BOOL,
+    "int": service_pb2.OPTION_TYPE_INT,
+    "float": service_pb2.OPTION_TYPE_FLOAT,
+    "string": service_pb2.OPTION_TYPE_STRING,
+}
+
+
+def _json_path(field: str, name: str) -> str:
+    head, *rest = name.split("_")
+    return f"{field}.{head}{''.join(w.title() for w in rest)}"
+
+
+def method_info(spec: MethodSpec, video_priors: tuple[str, ...]) -> service_pb2.MethodInfo:
+    """A catalogue entry as ``MethodInfo``: runnable now (or why not), stages, typed options."""
+    runnable, reason = availability(spec.name, video_priors)
+    info = service_pb2.MethodInfo(
+        name=spec.name, description=spec.description, runnable=runnable, unavailable_reason=reason,
+        needs_prior=spec.needs_prior, is_default=spec.name == DEFAULT_METHOD, stages=list(spec.stages),
+    )
+    for o in spec.options:
+        opt = info.options.add(name=o.name, field=_json_path(spec.options_field, o.name), type=_OPTION_TYPES[o.type], description=o.description)
+        opt.default_json = json.dumps(o.default)
+        if o.minimum is not None:
+            opt.minimum = float(o.minimum)
+        if o.maximum is not None:
+            opt.maximum = float(o.maximum)
+    return info
+
+
 def server_info(config: ServerConfig) -> service_pb2.GetServerInfoResponse:
     lim = config.limits
-    methods = list(available_methods(video_prior_ready=bool(config.video_priors)))
+    priors = tuple(config.video_priors)
+    methods = list(available_methods(video_prior_ready=bool(priors)))
     return service_pb2.GetServerInfoResponse(
         protocol_version=PROTOCOL_VERSION,
         server_version=SERVER_VERSION,
         capabilities=service_pb2.Capabilities(
             methods=methods,
-            default_method=convert.default_method(),
+            method_info=[method_info(spec, priors) for spec in CATALOGUE.values()],
+            default_method=DEFAULT_METHOD,
             video_priors=list(config.video_priors),
             renderer=RENDERER,
             device=device_name(),

@@ -62,8 +62,8 @@ class BackgroundServer:
         return f"{self.config.host}:{self.port}"
 
     def client(self, **kwargs):
-        """A blocking :class:`anymole.client.Client` for this server (with its token)."""
-        from anymole.client import Client
+        """A blocking :class:`anymole_client.Client` for this server (with its token)."""
+        from anymole_client.sync import Client
 
         kwargs.setdefault("token", self.config.token)
         return Client(self.address, **kwargs)

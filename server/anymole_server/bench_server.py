@@ -3,7 +3,7 @@
 A server runs in this process (:class:`~anymole_server.background.BackgroundServer`, loopback,
 free port, SQLite store in a temporary directory) with ``--workers`` job threads and a queue of
 at least ``M`` jobs, so that a full queue (RESOURCE_EXHAUSTED) is not what gets measured. ``N``
-client threads, each with its own blocking :class:`anymole.client.Client` and channel, share the
+client threads, each with its own blocking :class:`anymole_client.Client` and channel, share the
 ``M`` jobs (job ``i`` goes to client ``i mod N``) and run theirs one after another: submit, then
 follow the events to the result. Every job is the sample transition of
 :mod:`anymole_server.sample_job` (31 joints, 71 frames, 8 previews at 256×256 by default).
@@ -12,8 +12,9 @@ Should a submit still be refused with RESOURCE_EXHAUSTED (a smaller ``--max-queu
 backs off (50 ms doubling to 1 s) and retries; retries are counted in ``queue_full_retries``
 and are not errors. ``errors`` counts jobs that did not end with a result.
 
-Measured from each job's submit call (client clock): time to its first event and to its first
-preview (p50 and p95 in milliseconds over jobs), and the job's duration. Rates over the wall
+Measured from each job's submit call (client clock): time to its first event, to its first pose
+preview (the motion an editor poses its character with) and to its first image preview (p50
+and p95 in milliseconds over jobs), and the job's duration. Rates over the wall
 time of the whole run: ``preview_fps`` (preview frames received per second, all clients
 together) and ``jobs_per_s`` (jobs finished with a result per second).
 
@@ -34,7 +35,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-KEYS = ("errors", "first_event_ms_p50", "first_event_ms_p95", "first_preview_ms_p50", "first_preview_ms_p95", "preview_fps", "jobs_per_s")
+HELP = "Load test a server with concurrent clients."
+KEYS = (
+    "errors", "first_event_ms_p50", "first_event_ms_p95", "first_pose_ms_p50", "first_pose_ms_p95",
+    "first_preview_ms_p50", "first_preview_ms_p95", "preview_fps", "jobs_per_s",
+)
 
 
 @dataclass
@@ -42,6 +47,7 @@ class JobTiming:
     """One job as a client saw it; times in seconds from the submit call (NaN: never seen)."""
 
     first_event_s: float = math.nan
+    first_pose_s: float = math.nan
     first_preview_s: float = math.nan
     done_s: float = math.nan
     previews: int = 0
@@ -79,7 +85,7 @@ def _percentile(values: list[float], q: float) -> float:
 def _run_client(address: str, inputs: list, out: list[JobTiming], start: threading.Barrier) -> None:
     import grpc
 
-    from anymole.client import Client
+    from anymole_client.sync import Client
 
     with Client(address, timeout_s=60.0) as client:
         try:
@@ -95,10 +101,13 @@ def _run_client(address: str, inputs: list, out: list[JobTiming], start: threadi
                 now = time.perf_counter() - t0
                 if math.isnan(timing.first_event_s):
                     timing.first_event_s = now
-                if event.WhichOneof("kind") == "preview":
+                kind = event.WhichOneof("kind")
+                if kind == "preview":
                     timing.previews += 1
                     if math.isnan(timing.first_preview_s):
                         timing.first_preview_s = now
+                elif kind == "pose" and math.isnan(timing.first_pose_s):
+                    timing.first_pose_s = now
 
             backoff = 0.05
             try:
@@ -112,7 +121,7 @@ def _run_client(address: str, inputs: list, out: list[JobTiming], start: threadi
                         timing.queue_full_retries += 1
                         time.sleep(backoff)
                         backoff = min(1.0, 2 * backoff)
-                client.follow(job_id, on_event)
+                client.follow(job_id, on_event=on_event)
                 timing.done_s = time.perf_counter() - t0
             except Exception as exc:  # noqa: BLE001 - every failure is counted, none stops the run
                 timing.error = f"{type(exc).__name__}: {exc}"
@@ -175,6 +184,8 @@ def summarize(result: BenchResult, device: str = "") -> dict:
         "errors": sum(1 for x in t if x.error),
         "first_event_ms_p50": 1e3 * _percentile([x.first_event_s for x in t], 50),
         "first_event_ms_p95": 1e3 * _percentile([x.first_event_s for x in t], 95),
+        "first_pose_ms_p50": 1e3 * _percentile([x.first_pose_s for x in t], 50),
+        "first_pose_ms_p95": 1e3 * _percentile([x.first_pose_s for x in t], 95),
         "first_preview_ms_p50": 1e3 * _percentile([x.first_preview_s for x in t], 50),
         "first_preview_ms_p95": 1e3 * _percentile([x.first_preview_s for x in t], 95),
         "preview_fps": previews / wall,

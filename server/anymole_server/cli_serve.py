@@ -8,9 +8,7 @@ the token never is.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from anymole_server.config import MIB, ConfigError, Limits, ServerConfig, defaul
 log = logging.getLogger("anymole_server")
 
 EXIT_CONFIG = 2
+HELP = "Run the gRPC server."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +89,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 
 async def _main(config: ServerConfig) -> None:
+    import asyncio
+    import signal
+
     from anymole_server.app import serve
 
     server, _ = await serve(config)
@@ -108,6 +110,8 @@ async def _main(config: ServerConfig) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     try:
         config = config_from_args(args)
     except ConfigError as exc:

@@ -63,7 +63,10 @@ class ServerConfig:
     user data dir). ``render_preview``: test seam replacing the preview renderer
     (``(skeleton, motion, frame_index, options) -> bytes``). ``video_models``: prior name →
     local diffusers folder (``--video-model NAME=PATH``; ``tiny`` needs none and is opt-in);
-    ``adapter_cache``: ICAdapt's adapter folder (None: the user cache dir).
+    ``adapter_cache``: ICAdapt's adapter folder (None: the user cache dir). ``keep_previews``:
+    which preview images and pose previews a finished job keeps (``"last"`` of each per stage,
+    ``"all"``, ``"none"``), ``keep_previews_for_s`` seconds after it ends (so live and
+    reattaching clients get every image); results and every event's metadata are always kept.
     """
 
     host: str = "127.0.0.1"
@@ -76,6 +79,8 @@ class ServerConfig:
     video_models: dict[str, str] = field(default_factory=dict)
     adapter_cache: Path | None = None
     render_preview: Callable[..., bytes] | None = None
+    keep_previews: str = "last"
+    keep_previews_for_s: float = 60.0
 
     def __post_init__(self) -> None:
         from anymole.video.registry import PriorRegistry
@@ -94,6 +99,8 @@ class ServerConfig:
                 f"refusing to bind {self.host!r} without a token: only loopback addresses "
                 "(127.0.0.1, ::1, localhost) may run without authentication; pass --token-file"
             )
+        if self.keep_previews not in ("last", "all", "none"):
+            raise ConfigError(f"keep_previews must be 'last', 'all' or 'none', got {self.keep_previews!r}")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ConfigError("TLS needs both a certificate and a key (--tls-cert and --tls-key)")
         lim = self.limits

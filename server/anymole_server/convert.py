@@ -1,4 +1,6 @@
-"""Every conversion between the wire contract (``anymole.v1``) and the library.
+"""What only the server does with the wire contract (``anymole.v1``): validation with field
+paths, canonicalisation, and answering in the caller's terms. The mechanical part (tensor
+packing, convention and format tables) is THE codec, :mod:`anymole_client.codec`.
 
 Inbound: a ``TransitionInput`` is validated field by field (every problem is a
 :class:`ValidationError` whose ``field`` is the proto path, e.g. ``input.skeleton.parents``),
@@ -12,9 +14,10 @@ converted from the caller's convention to the canonical frame with
 Outbound: a :class:`TransitionResult` (canonical) becomes the caller's frame and units again,
 restricted to the requested output range and frame rate, with translation tracks for the
 request's translated joints. Known frames come back bit-identical to what the caller sent
-(when no resampling is asked for), so keyframes survive the unit round trip exactly.
+(when no resampling is asked for), so keyframes survive the unit round trip exactly. Pose
+previews are packed exactly like results.
 
-Also here: pipeline events, jobs and server info to their proto messages.
+Also here: pipeline events to their proto messages.
 """
 
 from __future__ import annotations
@@ -24,78 +27,56 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from anymole_client import codec
+from anymole_client.errors import CodecError
+from anymole_client.v1 import job_pb2, motion_pb2
 from torch import Tensor
 
 from anymole.checks import check_quaternions
 from anymole.errors import UnsupportedError, ValidationError
 from anymole.geometry import frames
 from anymole.geometry.frames import Convention
-from anymole.inbetween import METHODS, InbetweenProblem
+from anymole.inbetween import InbetweenProblem
+from anymole.job import LogEvent, PoseEvent, PreviewEvent, PreviewOptions, ProgressEvent, StageEvent, TransitionRequest, TransitionResult
+from anymole.methods.catalogue import CATALOGUE, DEFAULT_METHOD, availability, available_methods
 from anymole.motion import Motion
-from anymole.pipeline import (
-    CLASSICAL_METHODS,
-    VIDEO_METHODS,
-    LogEvent,
-    PreviewEvent,
-    PreviewOptions,
-    ProgressEvent,
-    StageEvent,
-    TransitionRequest,
-    TransitionResult,
-)
 from anymole.skeleton import Skeleton, SkinnedMesh
-from anymole.v1 import job_pb2, motion_pb2
+from anymole.wire import convention_from_codec
+from anymole.wire import convention_to_proto as convention_to_proto
 from anymole_server.config import Limits
 
 DEFAULT_PREVIEW_SIZE = 256
 DEFAULT_PREVIEW_FRAMES = 8
+DEFAULT_POSE_RATE_HZ = 4.0
 MIN_PREVIEW_SIZE = 16
 MAX_IDEMPOTENCY_KEY = 128
 
-_AXIS_TO_STR = {
-    motion_pb2.AXIS_POS_X: "+x",
-    motion_pb2.AXIS_NEG_X: "-x",
-    motion_pb2.AXIS_POS_Y: "+y",
-    motion_pb2.AXIS_NEG_Y: "-y",
-    motion_pb2.AXIS_POS_Z: "+z",
-    motion_pb2.AXIS_NEG_Z: "-z",
-}
-_STR_TO_AXIS = {v: k for k, v in _AXIS_TO_STR.items()}
-_HANDEDNESS = {motion_pb2.HANDEDNESS_RIGHT: "right", motion_pb2.HANDEDNESS_LEFT: "left"}
-_FORMATS = {job_pb2.IMAGE_FORMAT_UNSPECIFIED: "jpeg", job_pb2.IMAGE_FORMAT_JPEG: "jpeg", job_pb2.IMAGE_FORMAT_PNG: "png"}
-_FORMAT_TO_PB = {"jpeg": job_pb2.IMAGE_FORMAT_JPEG, "jpg": job_pb2.IMAGE_FORMAT_JPEG, "png": job_pb2.IMAGE_FORMAT_PNG}
-
 
 def default_method() -> str:
-    """``spline`` where registered, else ``interpolation``."""
-    return "spline" if "spline" in METHODS else "interpolation"
+    """The catalogue's default method (``spline``)."""
+    return DEFAULT_METHOD
+
+
+def _invalid(exc: CodecError) -> ValidationError:
+    return ValidationError(exc.field, exc.problem)
 
 
 # -- tensors --------------------------------------------------------------------------------
 
 
 def tensor_to_proto(values: Tensor | np.ndarray) -> motion_pb2.FloatTensor:
-    """Any float array → ``FloatTensor`` (float32, row-major)."""
+    """Any float array → ``FloatTensor`` (float32, row-major), through the codec."""
     arr = values.detach().cpu().numpy() if isinstance(values, Tensor) else np.asarray(values)
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    msg = motion_pb2.FloatTensor(shape=list(arr.shape))
-    msg.data.extend(arr.reshape(-1).tolist())
-    return msg
+    return codec.pack_tensor(np.ascontiguousarray(arr, dtype=np.float32))
 
 
 def tensor_from_proto(msg: motion_pb2.FloatTensor, expected: tuple[int, ...], field: str) -> Tensor:
-    """``FloatTensor`` → float32 tensor of shape ``expected`` (``-1``: any size).
-
-    Checks that ``shape`` has the expected rank and sizes, that ``data`` holds exactly
-    prod(shape) values, and that every value is finite."""
-    shape = tuple(int(s) for s in msg.shape)
-    want = "[" + ", ".join("*" if s < 0 else str(s) for s in expected) + "]"
-    if len(shape) != len(expected) or any(e >= 0 and s != e for s, e in zip(shape, expected, strict=True)):
-        raise ValidationError(f"{field}.shape", f"expected shape {want}, got {list(shape)}")
-    n = math.prod(shape)
-    if len(msg.data) != n:
-        raise ValidationError(f"{field}.data", f"shape {list(shape)} needs {n} values, got {len(msg.data)}")
-    arr = np.asarray(msg.data, dtype=np.float32).reshape(shape) if n else np.zeros(shape, dtype=np.float32)
+    """``FloatTensor`` → float32 tensor of shape ``expected`` (``-1``: any size): the codec
+    checks rank, sizes and value count; here every value must also be finite."""
+    try:
+        arr = codec.unpack_array(msg, expected, field)
+    except CodecError as exc:
+        raise _invalid(exc) from None
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = [int(i) for i in np.argwhere(bad)[0]]
@@ -104,35 +85,22 @@ def tensor_from_proto(msg: motion_pb2.FloatTensor, expected: tuple[int, ...], fi
     return torch.from_numpy(arr.copy())
 
 
-def _is_empty(msg: motion_pb2.FloatTensor) -> bool:
-    return not msg.shape and not msg.data
+_is_empty = codec.is_empty
 
 
 # -- conventions ----------------------------------------------------------------------------
 
 
 def convention_from_proto(msg: motion_pb2.CoordinateConvention, field: str = "input.convention") -> Convention:
-    """Proto convention → :class:`Convention`; every field required."""
-    if msg.handedness not in _HANDEDNESS:
-        raise ValidationError(f"{field}.handedness", f"must be HANDEDNESS_RIGHT or HANDEDNESS_LEFT, got {msg.handedness}")
-    for name in ("up", "forward"):
-        if getattr(msg, name) not in _AXIS_TO_STR:
-            raise ValidationError(f"{field}.{name}", f"must be one of AXIS_POS_X .. AXIS_NEG_Z, got {getattr(msg, name)}")
-    if not (math.isfinite(msg.unit_m) and msg.unit_m > 0):
-        raise ValidationError(f"{field}.unit_m", f"must be a positive length in metres (1.0 for m, 0.01 for cm), got {msg.unit_m!r}")
+    """Proto convention → :class:`Convention`; every field required, axes not parallel."""
     try:
-        return Convention(_AXIS_TO_STR[msg.up], _AXIS_TO_STR[msg.forward], _HANDEDNESS[msg.handedness], float(msg.unit_m))
+        conv = codec.convention_from_proto(msg, field)
+    except CodecError as exc:
+        raise _invalid(exc) from None
+    try:
+        return convention_from_codec(conv)
     except ValidationError as exc:  # parallel axes
         raise ValidationError(f"{field}.{exc.field.split('.')[-1]}", exc.problem) from None
-
-
-def convention_to_proto(conv: Convention) -> motion_pb2.CoordinateConvention:
-    def axis(name: str) -> int:
-        key = name.strip().lower()
-        return _STR_TO_AXIS["+" + key if key in ("x", "y", "z") else key]
-
-    hand = motion_pb2.HANDEDNESS_RIGHT if conv.handedness == "right" else motion_pb2.HANDEDNESS_LEFT
-    return motion_pb2.CoordinateConvention(handedness=hand, up=axis(conv.up), forward=axis(conv.forward), unit_m=conv.unit_m)
 
 
 # -- skeleton -------------------------------------------------------------------------------
@@ -164,9 +132,16 @@ def skeleton_from_proto(msg: motion_pb2.Skeleton, conv: Convention, limits: Limi
     if not _is_empty(msg.rest_rotations):
         rest = tensor_from_proto(msg.rest_rotations, (J, 4), f"{field}.rest_rotations")
         rest = frames.quaternions_to_canonical(check_quaternions(f"{field}.rest_rotations", rest), conv)
+    scales = None
+    if not _is_empty(msg.rest_scales):
+        scales = tensor_from_proto(msg.rest_scales, (J, 3), f"{field}.rest_scales")
+        if bool((scales <= 0).any()):
+            j = int((scales <= 0).any(dim=1).nonzero()[0])
+            raise ValidationError(f"{field}.rest_scales", f"joint {j} ({names[j]!r}) has a scale that is not positive: {scales[j].tolist()}")
+        scales = frames.scales_to_canonical(scales, conv)
     mesh = mesh_from_proto(msg.mesh, J, conv, f"{field}.mesh") if msg.HasField("mesh") else None
     try:
-        return Skeleton(tuple(names), torch.tensor(parents, dtype=torch.int64), frames.positions_to_canonical(offsets, conv), rest, mesh)
+        return Skeleton(tuple(names), torch.tensor(parents, dtype=torch.int64), frames.positions_to_canonical(offsets, conv), rest, mesh, rest_scales=scales)
     except ValidationError as exc:
         head, _, tail = exc.field.partition(".")
         sub = _SKELETON_FIELDS.get(tail, tail) if head == "skeleton" else exc.field
@@ -208,6 +183,8 @@ def skeleton_to_proto(skeleton: Skeleton, conv: Convention = frames.CANONICAL) -
     msg = motion_pb2.Skeleton(joint_names=list(skeleton.names), parents=skeleton.parents.tolist())
     msg.rest_offsets.CopyFrom(tensor_to_proto(frames.positions_from_canonical(skeleton.offsets, conv)))
     msg.rest_rotations.CopyFrom(tensor_to_proto(frames.quaternions_from_canonical(skeleton.rest_rotations, conv)))
+    if skeleton.has_scales:
+        msg.rest_scales.CopyFrom(tensor_to_proto(frames.scales_from_canonical(skeleton.rest_scales, conv)))
     if skeleton.mesh is not None:
         m = skeleton.mesh
         faces = m.faces[:, [0, 2, 1]] if conv.det < 0 else m.faces
@@ -306,7 +283,6 @@ class JobSpec:
     output_first: int
     output_last: int
     output_fps: float
-    preview_rate_hz: float
     known_rotations: Tensor
     known_translations: Tensor
     warnings: tuple[str, ...] = field(default=())
@@ -321,32 +297,44 @@ class JobSpec:
 
 
 def check_method(options: job_pb2.JobOptions, video_priors: tuple[str, ...], field: str = "input.options") -> tuple[str, list[str]]:
-    """The method to run (default filled in) and warnings; unknown → ValidationError, known but
-    not runnable here → UnsupportedError (FAILED_PRECONDITION)."""
-    method = options.method or default_method()
-    known = tuple(METHODS) + tuple(m for m in CLASSICAL_METHODS if m not in METHODS) + VIDEO_METHODS
+    """The method to run (default filled in) and warnings, from the catalogue: unknown →
+    ValidationError, known but not runnable here → UnsupportedError (FAILED_PRECONDITION)."""
+    method = options.method or DEFAULT_METHOD
+    spec = CATALOGUE.get(method)
     warnings: list[str] = []
-    if method not in known:
-        raise ValidationError(f"{field}.method", f"unknown method {method!r}; known: {sorted(set(known))}")
-    if method in VIDEO_METHODS:
-        if not video_priors:
-            raise UnsupportedError(
-                f"method {method!r} needs a video prior (a video diffusion model on disk); this server has none "
-                "configured. Start it with --video-model ltx=/path/to/LTX-Video or "
-                "--video-model wan-vace=/path/to/Wan2.1-VACE-1.3B-diffusers (diffusers folders; nothing is downloaded). "
-                f"Runnable here: {sorted(METHODS)}"
-            )
+    if spec is None:
+        raise ValidationError(f"{field}.method", f"unknown method {method!r}; known: {list(CATALOGUE)}")
+    runnable, reason = availability(method, video_priors)
+    if not runnable:
+        raise UnsupportedError(f"method {method!r} {reason}. Runnable here: {list(available_methods(bool(video_priors)))}")
+    if spec.needs_prior:
         if options.prior and options.prior not in video_priors:
             raise UnsupportedError(f"video prior {options.prior!r} is not configured on this server; configured: {list(video_priors)}")
-    elif method not in METHODS:
-        raise UnsupportedError(f"method {method!r} is not available in this installation; runnable: {sorted(METHODS)}")
     elif options.prior:
         warnings.append(f"options.prior {options.prior!r} ignored: method {method!r} uses no video prior")
     return method, warnings
 
 
-def preview_from_proto(msg: job_pb2.PreviewOptions, limits: Limits, field: str = "input.options.preview") -> tuple[PreviewOptions, float]:
-    """Preview options and the rate limit in Hz (0: none)."""
+def method_options_from_proto(options: job_pb2.JobOptions, method: str, field: str = "input.options") -> dict:
+    """The typed options of ``method`` that the request sets (catalogue names → values),
+    checked against the catalogue's types and ranges."""
+    spec = CATALOGUE[method]
+    present = {}
+    if options.HasField("anymole"):
+        present = {f.name: v for f, v in options.anymole.ListFields()}
+        if present and spec.options_field != "anymole":
+            raise ValidationError(f"{field}.anymole", f"options of method 'anymole' set for method {method!r}, which takes none")
+    out = {}
+    for name, value in present.items():
+        try:
+            out[name] = spec.option(name).check(value)
+        except ValueError as exc:
+            raise ValidationError(f"{field}.{spec.options_field}.{name}", str(exc)) from None
+    return out
+
+
+def preview_from_proto(msg: job_pb2.PreviewOptions, limits: Limits, field: str = "input.options.preview") -> PreviewOptions:
+    """Preview options (images and poses), checked against the limits."""
     width = msg.width or DEFAULT_PREVIEW_SIZE
     height = msg.height or DEFAULT_PREVIEW_SIZE
     for name, v in (("width", width), ("height", height)):
@@ -355,12 +343,18 @@ def preview_from_proto(msg: job_pb2.PreviewOptions, limits: Limits, field: str =
     max_frames = msg.max_frames or DEFAULT_PREVIEW_FRAMES
     if max_frames > limits.max_preview_frames:
         raise ValidationError(f"{field}.max_frames", f"{max_frames} exceeds this server's limit of {limits.max_preview_frames}")
-    if msg.format not in _FORMATS:
-        raise ValidationError(f"{field}.format", f"unknown image format {msg.format}")
-    rate = float(msg.max_rate_hz)
-    if not (math.isfinite(rate) and rate >= 0):
-        raise ValidationError(f"{field}.max_rate_hz", f"must be >= 0 (0: unlimited), got {rate!r}")
-    return PreviewOptions(size=(width, height), max_frames=max_frames, image_format=_FORMATS[msg.format], enabled=not msg.disabled), rate
+    try:
+        image_format = codec.image_format_name(msg.format, f"{field}.format")
+    except CodecError as exc:
+        raise _invalid(exc) from None
+    for name in ("max_rate_hz", "pose_max_rate_hz"):
+        rate = float(getattr(msg, name))
+        if not (math.isfinite(rate) and rate >= 0):
+            raise ValidationError(f"{field}.{name}", f"must be >= 0 (0: the default), got {rate!r}")
+    return PreviewOptions(
+        size=(width, height), max_frames=max_frames, image_format=image_format, enabled=not msg.disabled,
+        max_rate_hz=float(msg.max_rate_hz), poses=not msg.poses_disabled, pose_rate_hz=float(msg.pose_max_rate_hz) or DEFAULT_POSE_RATE_HZ,
+    )
 
 
 def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: tuple[str, ...] = (), field: str = "input") -> JobSpec:
@@ -369,7 +363,8 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
     Raises :class:`ValidationError` (field = proto path) or :class:`UnsupportedError`."""
     # 1. Options first: cheap, and an unrunnable method is reported whatever the data.
     method, warnings = check_method(msg.options, video_priors, f"{field}.options")
-    preview, rate = preview_from_proto(msg.options.preview, limits, f"{field}.options.preview")
+    method_options = method_options_from_proto(msg.options, method, f"{field}.options")
+    preview = preview_from_proto(msg.options.preview, limits, f"{field}.options.preview")
 
     # 2. Timeline shape, before unpacking any array
     fps = float(msg.fps)
@@ -415,21 +410,14 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
         )
     ctx_rot, ctx_trans = tracks_to_canonical(ctx, skeleton, conv)
     key_rot, key_trans = tracks_to_canonical(keys, skeleton, conv)
-    rot = skeleton.rest_rotations.expand(T, -1, -1).clone()
-    trans = skeleton.offsets.expand(T, -1, -1).clone()
-    rot[:C], trans[:C] = ctx_rot, ctx_trans
-    rot[kf], trans[kf] = key_rot, key_trans
-    known = torch.zeros(T, dtype=torch.bool)
-    known[:C] = True
-    known[kf] = True
+    problem = InbetweenProblem.from_timeline(skeleton, Motion(ctx_rot, ctx_trans, fps), Motion(key_rot, key_trans, fps), kf, field=f"{field}.keyframe_indices")
     # The caller's own values at the known frames, to hand back exactly.
     raw_rot = torch.zeros(T, J, 4)
     raw_trans = torch.zeros(T, len(ctx.translated_joints), 3)
     raw_rot[:C], raw_trans[:C] = ctx.rotations, ctx.translations
     raw_rot[kf], raw_trans[kf] = keys.rotations, keys.translations
-    if bool(known.all()):
+    if bool(problem.known.all()):
         warnings.append("no unknown frames: every timeline frame is context or a keyframe")
-    problem = InbetweenProblem(skeleton, Motion(rot, trans, fps), known)
 
     # 5. Output
     first, last = 0, T - 1
@@ -446,7 +434,7 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
     if n_out > limits.max_frames:
         raise ValidationError(f"{field}.output.fps", f"{n_out} output frames exceed this server's limit of {limits.max_frames}")
 
-    request = TransitionRequest(problem=problem, method=method, seed=int(msg.options.seed), preview=preview, prior=msg.options.prior)
+    request = TransitionRequest(problem=problem, method=method, seed=int(msg.options.seed), preview=preview, prior=msg.options.prior, options=method_options)
     return JobSpec(
         request=request,
         convention=conv,
@@ -455,17 +443,36 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
         output_first=first,
         output_last=last,
         output_fps=out_fps,
-        preview_rate_hz=rate,
         known_rotations=raw_rot,
         known_translations=raw_trans,
         warnings=tuple(warnings),
     )
 
 
+def _pack_output(motion: Motion, spec: JobSpec, out: motion_pb2.Motion) -> float:
+    """Fill ``out`` with ``motion`` ``(T, J)`` (canonical, the whole timeline) in the caller's
+    frame, output range and frame rate, known frames bit-identical; returns the fps."""
+    problem = spec.request.problem
+    joints = list(spec.translated_joints)
+    motion = motion.slice(spec.output_first, spec.output_last + 1)
+    resampled = abs(spec.output_fps - spec.fps) > 1e-9
+    if resampled:
+        motion = motion.resample(spec.output_fps)
+    rot = frames.quaternions_from_canonical(motion.rotations, spec.convention)
+    trans = frames.positions_from_canonical(motion.translations[:, joints], spec.convention)
+    if not resampled:  # hand the caller's own known frames back bit-identical
+        sel = problem.known[spec.output_first : spec.output_last + 1]
+        rot = torch.where(sel[:, None, None], spec.known_rotations[spec.output_first : spec.output_last + 1], rot)
+        trans = torch.where(sel[:, None, None], spec.known_translations[spec.output_first : spec.output_last + 1], trans)
+    out.translated_joints.extend(joints)
+    out.rotations.CopyFrom(tensor_to_proto(rot))
+    out.translations.CopyFrom(tensor_to_proto(trans))
+    return motion.fps
+
+
 def result_to_proto(result: TransitionResult, spec: JobSpec) -> job_pb2.TransitionResult:
     """Canonical pipeline result → the caller's frame, output range and frame rate."""
-    problem = spec.request.problem
-    skeleton = problem.skeleton
+    skeleton = spec.request.problem.skeleton
     joints = list(spec.translated_joints)
     warnings = list(spec.warnings) + list(result.warnings)
     others = [j for j in range(skeleton.num_joints) if j not in set(joints)]
@@ -476,36 +483,27 @@ def result_to_proto(result: TransitionResult, spec: JobSpec) -> job_pb2.Transiti
                 f"the method moved joints without a translation track by up to {drift:.3g} m; only the request's "
                 "translated_joints are returned"
             )
-    motion = result.motion.slice(spec.output_first, spec.output_last + 1)
-    resampled = abs(spec.output_fps - spec.fps) > 1e-9
-    if resampled:
-        motion = motion.resample(spec.output_fps)
-    rot = frames.quaternions_from_canonical(motion.rotations, spec.convention)
-    trans = frames.positions_from_canonical(motion.translations[:, joints], spec.convention)
-    if not resampled:  # hand the caller's own known frames back bit-identical
-        sel = problem.known[spec.output_first : spec.output_last + 1]
-        rot = torch.where(sel[:, None, None], spec.known_rotations[spec.output_first : spec.output_last + 1], rot)
-        trans = torch.where(sel[:, None, None], spec.known_translations[spec.output_first : spec.output_last + 1], trans)
-    msg = job_pb2.TransitionResult(
-        fps=motion.fps,
-        first_frame=spec.output_first,
-        method=result.method,
-        keyframe_error=float(result.keyframe_error),
-        warnings=warnings,
-    )
-    msg.motion.translated_joints.extend(joints)
-    msg.motion.rotations.CopyFrom(tensor_to_proto(rot))
-    msg.motion.translations.CopyFrom(tensor_to_proto(trans))
+    msg = job_pb2.TransitionResult(first_frame=spec.output_first, method=result.method, keyframe_error=float(result.keyframe_error), warnings=warnings)
+    msg.fps = _pack_output(result.motion, spec, msg.motion)
     for k, v in result.timings_s.items():
         msg.timings_s[k] = float(v)
     return msg
 
 
+def pose_to_proto(event: PoseEvent, spec: JobSpec, out: job_pb2.MotionPreview) -> job_pb2.MotionPreview:
+    """A pose preview, packed exactly like the result."""
+    out.fps = _pack_output(event.motion, spec, out.motion)
+    out.first_frame = spec.output_first
+    out.stage, out.step, out.final = event.stage, int(event.step), bool(event.final)
+    return out
+
+
 # -- events ---------------------------------------------------------------------------------
 
 
-def event_to_proto(event, job_event: job_pb2.JobEvent) -> job_pb2.JobEvent:
-    """Fill ``job_event``'s kind from a pipeline event (Stage/Progress/Preview/Log)."""
+def event_to_proto(event, job_event: job_pb2.JobEvent, spec: JobSpec | None = None) -> job_pb2.JobEvent:
+    """Fill ``job_event``'s kind from a pipeline event (Stage/Progress/Preview/Pose/Log);
+    ``spec`` is needed for poses."""
     if isinstance(event, StageEvent):
         job_event.stage.stage = event.stage
     elif isinstance(event, ProgressEvent):
@@ -513,12 +511,16 @@ def event_to_proto(event, job_event: job_pb2.JobEvent) -> job_pb2.JobEvent:
         job_event.progress.message = event.message
     elif isinstance(event, PreviewEvent):
         p = job_event.preview
-        p.format = _FORMAT_TO_PB.get(event.image_format.lower(), job_pb2.IMAGE_FORMAT_UNSPECIFIED)
+        p.format = codec.IMAGE_FORMATS.get(event.image_format.lower(), job_pb2.IMAGE_FORMAT_UNSPECIFIED)
         p.image = event.image
         p.width, p.height = int(event.width), int(event.height)
         p.frame_index = int(event.frame_index)
         p.stage = event.stage
         p.step = int(event.step)
+    elif isinstance(event, PoseEvent):
+        if spec is None:
+            raise ValueError("a pose event needs the job's spec")
+        pose_to_proto(event, spec, job_event.pose)
     elif isinstance(event, LogEvent):
         job_event.log.level = event.level
         job_event.log.message = event.message

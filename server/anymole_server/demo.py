@@ -1,7 +1,7 @@
 """``anymole demo --out DIR``: the whole bridge on one shipped sample, in seconds on a CPU.
 
 1. Start a server in this process on a free loopback port, its SQLite store in ``DIR``.
-2. Connect with the Python client (:class:`anymole.client.Client`, protocol check included).
+2. Connect with the Python client (:class:`anymole_client.Client`, protocol check included).
 3. Send the sample transition (:mod:`anymole_server.sample_job`: a CMU clip, 40 context frames,
    a 30-frame gap, the target keyframe at frame 70) and follow its events; every preview image
    is written to ``DIR/previews/NNN_<stage>_<frame>.jpg`` as it arrives.
@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 EXIT_OK = 0
+HELP = "Start a server, run one job on a shipped sample, write the outputs."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from anymole.bake import write_motion_files
-    from anymole.client import motion_from_result
+    from anymole.wire import motion_from_result
     from anymole.metrics import keyframe_error, l2p
     from anymole_server.background import BackgroundServer
     from anymole_server.config import ServerConfig
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
                     _say(f"  error: {event.error.message}")
 
             _say(f"submitting the job (method {args.method})")
-            result = client.run(request, on_event)
+            result = client.run(request, on_event=on_event)
             t_done = time.perf_counter()
             timings["job_s"] = t_done - t_submit
             timings["first_event_ms"] = 1e3 * (first["event"] - t_submit) if "event" in first else float("nan")

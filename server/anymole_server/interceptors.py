@@ -26,7 +26,7 @@ import grpc
 from grpc import aio
 
 from anymole.errors import FormatError, UnsupportedError, ValidationError
-from anymole.pipeline import Cancelled
+from anymole.job import Cancelled
 from anymole_server.store import JobNotFound
 
 log = logging.getLogger("anymole_server")

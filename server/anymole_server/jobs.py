@@ -11,6 +11,9 @@ every event in the store and wakes the watchers.
   there, gap-free), then the loop is told; watchers read the store from ``after_event`` and
   sleep on a per-job ``asyncio.Event`` until something newer exists. A watcher therefore never
   misses or repeats an event, and reattaching after a disconnect is just another read.
+- Results are stored once (the result event's row carries none; it is filled from the results
+  table on read); preview images and pose previews are stored beside their events and pruned
+  when the job ends (``ServerConfig.keep_previews``: by default the last of each per stage).
 - On startup, jobs a previous process left QUEUED/RUNNING become INTERRUPTED; on shutdown,
   queued and running jobs are cancelled and marked INTERRUPTED.
 """
@@ -29,8 +32,9 @@ from concurrent.futures import ThreadPoolExecutor
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from anymole.errors import ValidationError
-from anymole.pipeline import Cancelled, CancelToken, PreviewEvent, ProgressEvent, StageEvent, run_transition
-from anymole.v1 import job_pb2, service_pb2
+from anymole.job import Cancelled, CancelToken, PoseEvent, PreviewEvent, ProgressEvent, StageEvent
+from anymole.pipeline import run_transition
+from anymole_client.v1 import job_pb2, service_pb2
 from anymole_server import convert, store as st
 from anymole_server.config import ServerConfig
 from anymole_server.interceptors import Interrupted, QueueFull, code_number, status_for_exception
@@ -83,8 +87,7 @@ class _Live:
     def __init__(self, spec: convert.JobSpec | None):
         self.spec = spec
         self.token = CancelToken()
-        self.wake = asyncio.Event()
-        self.last_preview = 0.0
+        self.cancel_logged = False
 
 
 class JobManager:
@@ -108,6 +111,9 @@ class JobManager:
         for row in self.store.unfinished_jobs():
             log.warning("job %s was %s when the previous server stopped: marking it interrupted", row.job_id, job_pb2.JobState.Name(row.state))
             self._terminate(row.job_id, st.INTERRUPTED, Interrupted(INTERRUPTED_MESSAGE))
+        for job_id in self.store.jobs_with_blobs():  # finished under a previous process
+            if self.store.get_job(job_id).terminal:
+                self._schedule_prune(job_id)
 
     async def shutdown(self) -> None:
         """Interrupt queued and running jobs and wait for the workers to stop."""
@@ -204,7 +210,8 @@ class JobManager:
         if was_pending or live is None:
             # Not started (or not ours: a stale row): it ends now.
             self._terminate(job_id, st.CANCELLED, Cancelled("cancelled by the client before it started"))
-        else:
+        elif not live.cancel_logged:  # one event however often the client asks
+            live.cancel_logged = True
             self._append(job_id, lambda ev: (setattr(ev.log, "level", "info"), setattr(ev.log, "message", "cancellation requested")))
         return self.get(job_id)
 
@@ -217,8 +224,18 @@ class JobManager:
         while True:
             waker = self._waker(job_id)
             rows = await asyncio.to_thread(self.store.events_after, job_id, last)
-            for seq, terminal, payload in rows:
-                yield job_pb2.JobEvent.FromString(payload)
+            for seq, terminal, payload, blob in rows:
+                event = job_pb2.JobEvent.FromString(payload)
+                kind = event.WhichOneof("kind")
+                if kind == "result":
+                    stored = await asyncio.to_thread(self.store.get_result, job_id)
+                    if stored is not None:
+                        event.result.ParseFromString(stored)
+                elif blob is not None and kind == "preview":
+                    event.preview.image = blob
+                elif blob is not None and kind == "pose":
+                    event.pose.motion.ParseFromString(blob)
+                yield event
                 last = seq
                 if terminal:
                     return
@@ -235,21 +252,34 @@ class JobManager:
             ev = self._wakers[job_id] = asyncio.Event()
         return ev
 
-    def _wake(self, job_id: str, terminal: bool) -> None:  # on the loop; terminal kept for symmetry
+    def _wake(self, job_id: str, terminal: bool) -> None:  # on the loop
         del terminal
-        ev = self._wakers.pop(job_id, None)
+        ev = self._wakers.pop(job_id, None)  # per-job memory goes with it
         if ev is not None:
             ev.set()
 
     # -- recording --------------------------------------------------------------------------
 
     def _append(self, job_id: str, fill, *, state: int | None = None, stage: str | None = None, progress: float | None = None, error=None, result: bytes | None = None) -> int | None:
-        """Record one event (any thread) and wake the watchers. ``fill(event)`` sets its kind."""
+        """Record one event (any thread) and wake the watchers. ``fill(event)`` sets its kind.
+        A result, a preview image and a pose preview's motion are stored apart from the event
+        row (see the module docstring)."""
 
-        def build(seq: int, new_state: int) -> bytes:
+        def build(seq: int, new_state: int) -> tuple[bytes, tuple[str, str, bytes] | None]:
             ev = _event(job_id, seq, new_state)
             fill(ev)
-            return ev.SerializeToString()
+            blob = None
+            kind = ev.WhichOneof("kind")
+            if kind == "result":
+                ev.result.Clear()
+                ev.result.SetInParent()
+            elif kind == "preview":
+                blob = ("preview", ev.preview.stage, ev.preview.image)
+                ev.preview.image = b""
+            elif kind == "pose":
+                blob = ("pose", ev.pose.stage, ev.pose.motion.SerializeToString())
+                ev.pose.ClearField("motion")
+            return ev.SerializeToString(), blob
 
         out = self.store.append_event(job_id, build, state=state, stage=stage, progress=progress, error=error, result=result)
         if out is None:
@@ -259,6 +289,7 @@ class JobManager:
         if terminal:
             with self._lock:
                 self._live.pop(job_id, None)
+            self._schedule_prune(job_id)
         loop = self._loop
         if loop is not None and not loop.is_closed():
             try:
@@ -266,6 +297,30 @@ class JobManager:
             except RuntimeError:  # loop closed meanwhile
                 pass
         return seq
+
+    def _schedule_prune(self, job_id: str) -> None:
+        """Trim the finished job's preview blobs after ``config.keep_previews_for_s`` seconds,
+        so clients that follow it live or reattach soon after get every image."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        def later() -> None:
+            if not self._closing:
+                fut = loop.run_in_executor(None, self._prune, job_id)
+                self._futures.add(fut)
+                fut.add_done_callback(self._futures.discard)
+
+        try:
+            loop.call_soon_threadsafe(loop.call_later, self.config.keep_previews_for_s, later)
+        except RuntimeError:  # loop closed meanwhile: pruned at the next start
+            pass
+
+    def _prune(self, job_id: str) -> None:
+        try:
+            self.store.prune_blobs(job_id, self.config.keep_previews)
+        except Exception:  # noqa: BLE001 - housekeeping: the job's end is already recorded
+            log.exception("job %s: pruning preview blobs failed", job_id)
 
     def _terminate(self, job_id: str, state: int, exc: BaseException) -> None:
         code, message, _ = status_for_exception(exc)
@@ -308,14 +363,11 @@ class JobManager:
             log.info("job %s failed: %s", job_id, exc)
 
     def _on_pipeline_event(self, job_id: str, live: _Live, event) -> None:
-        if isinstance(event, PreviewEvent) and live.spec is not None and live.spec.preview_rate_hz > 0:
-            now = time.monotonic()
-            if now - live.last_preview < 1.0 / live.spec.preview_rate_hz:
-                return
-            live.last_preview = now
+        """Record a pipeline event. Preview and pose rates are the pipeline's (it does not make
+        what would be dropped), so every event is kept."""
         stage = event.stage if isinstance(event, StageEvent) else None
         progress = float(event.fraction) if isinstance(event, ProgressEvent) else None
-        self._append(job_id, lambda ev: convert.event_to_proto(event, ev), stage=stage, progress=progress)
+        self._append(job_id, lambda ev: convert.event_to_proto(event, ev, live.spec), stage=stage, progress=progress)
 
     # -- info -------------------------------------------------------------------------------
 

@@ -79,7 +79,7 @@ def sample_input(
 ):
     """The sample as a ``TransitionInput`` (canonical convention, whole timeline back); preview
     ``preview_size`` is ``(width, height)`` pixels."""
-    from anymole.client import build_transition_input
+    from anymole.wire import build_transition_input
 
     return build_transition_input(
         sample.skeleton,

@@ -3,7 +3,7 @@ status codes by :mod:`anymole_server.interceptors`."""
 
 from __future__ import annotations
 
-from anymole.v1 import job_pb2, service_pb2, service_pb2_grpc
+from anymole_client.v1 import job_pb2, service_pb2, service_pb2_grpc
 from anymole_server.jobs import JobManager
 
 

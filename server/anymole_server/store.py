@@ -7,6 +7,11 @@ always the last: :meth:`Store.append_event` refuses to write after it. On open, 
 QUEUED or RUNNING by a previous process are the caller's to interrupt
 (:meth:`Store.unfinished_jobs`, then a terminal event each).
 
+Bulky parts are kept apart from the durable event log: a result is stored once (in
+``results``; its event row carries none), and preview images and pose previews live in
+``blobs`` beside their event row, which :meth:`Store.prune_blobs` trims after the job ends
+(default: the last of each kind per stage). The caller splices them back on read.
+
 This module knows states as integers (the ``JobState`` proto values) and payloads as bytes; it
 does not import the generated code.
 """
@@ -22,7 +27,7 @@ from pathlib import Path
 
 from anymole.errors import AnymoleError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # JobState values (anymole.v1.JobState)
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, INTERRUPTED = 1, 2, 3, 4, 5, 6
@@ -54,6 +59,14 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS results (job_id TEXT PRIMARY KEY, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
 """
 
@@ -111,6 +124,8 @@ class Store:
             row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) == 1:  # version 2 only added the blobs table (created above)
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise AnymoleError(f"{self.path}: job store schema {row[0]}, this server expects {SCHEMA_VERSION}")
 
@@ -181,8 +196,11 @@ class Store:
         """Append one event and update the job row, atomically.
 
         ``build(seq, state)`` returns the serialized event given its sequence number and the
-        job's state after it. A terminal ``state`` makes this the job's last event; nothing can
-        be appended after that (returns None). Returns ``(seq, state)``.
+        job's state after it — or ``(event, blob)`` with ``blob`` ``(kind, stage, bytes)`` to
+        store beside it (or None). A terminal ``state`` makes this the job's last event; nothing can
+        be appended after that (returns None). ``result`` is stored once, in ``results``;
+        blobs beside their event (see :meth:`prune_blobs`). Returns
+        ``(seq, state)``.
         """
         with self._lock:
             row = self._db.execute("SELECT state, last_seq FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
@@ -195,6 +213,9 @@ class Store:
             new_state = cur_state if state is None else state
             terminal = new_state in TERMINAL
             payload = build(seq, new_state)
+            blob = None
+            if isinstance(payload, tuple):
+                payload, blob = payload
             now = time.time()
             sets, args = ["last_seq = ?", "state = ?"], [seq, new_state]
             if new_state == RUNNING and cur_state != RUNNING:
@@ -217,6 +238,8 @@ class Store:
                 self._db.execute("INSERT INTO events (job_id, seq, terminal, payload) VALUES (?, ?, ?, ?)", (job_id, seq, int(terminal), payload))
                 if result is not None:
                     self._db.execute("INSERT OR REPLACE INTO results (job_id, payload) VALUES (?, ?)", (job_id, result))
+                if blob is not None:
+                    self._db.execute("INSERT INTO blobs (job_id, seq, kind, stage, payload) VALUES (?, ?, ?, ?, ?)", (job_id, seq, *blob))
                 self._db.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE job_id = ?", (*args, job_id))
                 self._db.execute("COMMIT")
             except BaseException:
@@ -224,14 +247,44 @@ class Store:
                 raise
             return seq, new_state
 
-    def events_after(self, job_id: str, after_seq: int, limit: int = 256) -> list[tuple[int, bool, bytes]]:
-        """``(seq, terminal, payload)`` of events with ``seq > after_seq``, in order."""
+    def events_after(self, job_id: str, after_seq: int, limit: int = 256) -> list[tuple[int, bool, bytes, bytes | None]]:
+        """``(seq, terminal, payload, blob)`` of events with ``seq > after_seq``, in order;
+        ``blob`` is None where there is none (or it was pruned)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, terminal, payload FROM events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                "SELECT e.seq, e.terminal, e.payload, b.payload FROM events e LEFT JOIN blobs b ON b.job_id = e.job_id AND b.seq = e.seq "
+                "WHERE e.job_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
                 (job_id, after_seq, limit),
             ).fetchall()
-        return [(int(s), bool(t), bytes(p)) for s, t, p in rows]
+        return [(int(s), bool(t), bytes(p), None if b is None else bytes(b)) for s, t, p, b in rows]
+
+    def prune_blobs(self, job_id: str, keep: str = "last") -> int:
+        """Drop a finished job's preview blobs: ``keep`` ``"last"`` keeps the last of each kind
+        per stage, ``"none"`` drops all, ``"all"`` keeps everything. Returns how many went."""
+        if keep == "all":
+            return 0
+        with self._lock:
+            if keep == "none":
+                cur = self._db.execute("DELETE FROM blobs WHERE job_id = ?", (job_id,))
+            else:
+                cur = self._db.execute(
+                    "DELETE FROM blobs WHERE job_id = ? AND seq NOT IN "
+                    "(SELECT MAX(seq) FROM blobs WHERE job_id = ? GROUP BY kind, stage)",
+                    (job_id, job_id),
+                )
+            return cur.rowcount
+
+    def jobs_with_blobs(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT DISTINCT job_id FROM blobs").fetchall()]
+
+    def size_bytes(self) -> int:
+        """Pages in use times page size (the database file, WAL excluded)."""
+        with self._lock:
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+            size = self._db.execute("PRAGMA page_size").fetchone()[0]
+        return int((pages - free) * size)
 
     def get_result(self, job_id: str) -> bytes | None:
         with self._lock:

@@ -85,7 +85,7 @@ def tiny_character(num_joints: int = 5) -> tuple[Skeleton, Motion]:
 def make_input(character: tuple[Skeleton, Motion], **options):
     """A ``TransitionInput`` for ``character`` on the standard test timeline (context 0..19,
     keyframes 30 and 39), small previews."""
-    from anymole.client import build_transition_input
+    from anymole.wire import build_transition_input
 
     skeleton, motion = character
     context, keys = split(motion)

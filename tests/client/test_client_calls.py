@@ -10,16 +10,16 @@ import grpc
 import pytest
 import torch
 
-from anymole.client import AsyncClient, JobFailedError, build_transition_input, input_from_problem, motion_from_result
-from anymole.client._common import to_domain_error
-from anymole.client.executor import remote_executor
+from anymole.remote import remote_executor, to_domain_error
+from anymole.wire import build_transition_input, input_from_problem, motion_from_result, motion_to_proto
+from anymole_client import AsyncClient, JobFailedError, server_error
 from anymole.errors import UnsupportedError, ValidationError
 from anymole.geometry import frames
 from anymole.inbetween import InbetweenProblem
 from anymole.motion import Motion
 from anymole.pipeline import Cancelled, CancelToken, PreviewEvent, PreviewOptions, ProgressEvent, TransitionRequest, run_transition
 from anymole.render.preview import render_skeleton_preview
-from anymole.v1 import job_pb2
+from anymole_client.v1 import job_pb2
 from anymole_server.testing import CONTEXT, KEYFRAMES, ServerThread, make_config, make_input, preferred_method, split
 
 
@@ -119,7 +119,7 @@ def test_job_failed_error_from_run(tmp_path, character):
     with ServerThread(make_config(tmp_path, render_preview=broken)) as srv, srv.client() as client:
         with pytest.raises(JobFailedError) as err:
             client.run(make_input(character))
-        assert err.value.code == grpc.StatusCode.INTERNAL and "RuntimeError" in err.value.message
+        assert err.value.code_name == "INTERNAL" and "RuntimeError" in err.value.message
         assert "exploded" not in err.value.message  # internals stay in the server log
         job = client.get_job(err.value.job_id)
         assert job.state == job_pb2.JOB_STATE_FAILED and job.error.code == grpc.StatusCode.INTERNAL.value[0]
@@ -160,13 +160,11 @@ def test_to_domain_error_maps_codes(client, character):
     bad.fps = -1
     with pytest.raises(grpc.RpcError) as err:
         client.submit(bad)
-    exc = to_domain_error(err.value)
+    exc = to_domain_error(server_error(err.value))
     assert isinstance(exc, ValidationError) and exc.field == "input.fps" and "positive" in exc.problem
 
 
 def test_motion_round_trip_through_helpers(character):
-    from anymole.client import motion_to_proto
-
     skeleton, motion = character
     msg = motion_to_proto(motion, [0, 1])
     result = job_pb2.TransitionResult(fps=30.0)

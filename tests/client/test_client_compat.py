@@ -6,15 +6,8 @@ import warnings
 
 import pytest
 
-from anymole.client import (
-    PROTOCOL_VERSION,
-    Client,
-    IncompatibleServerError,
-    ProtocolVersionWarning,
-    check_protocol_version,
-    check_server_info,
-)
-from anymole.v1 import service_pb2
+from anymole_client import PROTOCOL_VERSION, Client, IncompatibleServerError, ProtocolVersionWarning, check_protocol_version
+from anymole_client.v1 import service_pb2
 from anymole_server.version import PROTOCOL_VERSION as SERVER_PROTOCOL_VERSION
 
 
@@ -29,20 +22,20 @@ def test_client_and_server_speak_the_same_protocol():
 def test_same_version_and_patch_difference_are_silent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        check_server_info(info(PROTOCOL_VERSION))
+        check_protocol_version(info(PROTOCOL_VERSION).protocol_version)
         check_protocol_version("1.0.7", "1.0.0")
 
 
 def test_major_mismatch_is_refused():
     with pytest.raises(IncompatibleServerError, match="major versions differ"):
-        check_server_info(info("2.0.0"))
+        check_protocol_version(info("2.0.0").protocol_version)
     with pytest.raises(IncompatibleServerError, match="upgrade the server"):
         check_protocol_version("0.9.0", "1.0.0")
 
 
 def test_minor_mismatch_warns():
     with pytest.warns(ProtocolVersionWarning, match="minor versions differ"):
-        check_server_info(info("1.3.0"))
+        check_protocol_version(info("1.3.0").protocol_version)
     with pytest.warns(ProtocolVersionWarning):
         check_protocol_version("1.0.0", "1.2.0")
 

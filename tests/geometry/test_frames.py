@@ -20,6 +20,8 @@ from anymole.geometry.frames import (
     positions_to_canonical,
     quaternions_from_canonical,
     quaternions_to_canonical,
+    scales_from_canonical,
+    scales_to_canonical,
 )
 from anymole.geometry.rotations import quat_align, quat_apply, quat_normalize, quat_to_matrix
 
@@ -153,3 +155,42 @@ def test_convention_spellings_compare_equal():
     assert Convention(up="Y", forward="z") == Convention(up="+y", forward="+z")
     assert hash(Convention(up=" -Z ", forward="+x", handedness="left")) == hash(Convention(up="-z", forward="+x", handedness="left"))
     assert Convention(up="+y", unit_m=1) != Convention(up="+y", unit_m=0.01)
+
+
+@pytest.mark.parametrize("name", CONVENTIONS)
+def test_scale_round_trips_and_permutes_without_signs(name):
+    conv = CONVENTIONS[name]
+    s = torch.rand(10, 3, dtype=F64, generator=torch.Generator().manual_seed(3)) + 0.5
+    assert torch.allclose(scales_to_canonical(scales_from_canonical(s, conv), conv), s)
+    out = scales_from_canonical(s, conv)
+    assert (out > 0).all()  # no sign flips, no unit change: the same numbers, permuted
+    assert torch.allclose(out.sort(dim=-1).values, s.sort(dim=-1).values)
+
+
+def test_scale_known_axes():
+    s = _v(2.0, 3.0, 4.0)  # canonical (left, up, forward)
+    assert torch.equal(scales_from_canonical(s, UNREAL), _v(4.0, 2.0, 3.0))  # Unreal (X fwd, Y right, Z up)
+    assert torch.equal(scales_from_canonical(s, UNITY), s)
+    assert torch.equal(scales_from_canonical(s, BLENDER), _v(2.0, 4.0, 3.0))  # Blender (X, Y back, Z up)
+
+
+@pytest.mark.parametrize("name", CONVENTIONS)
+def test_scaled_forward_kinematics_commutes_with_the_conversion(name):
+    # A scaled chain converted joint by joint (offsets as positions, rotations as rotations,
+    # scales permuted) has the converted global positions of the original.
+    from anymole.kinematics import forward_kinematics
+
+    conv = CONVENTIONS[name]
+    g = torch.Generator().manual_seed(4)
+    parents = [-1, 0, 1, 2]
+    rot = quat_normalize(torch.randn(4, 4, dtype=F64, generator=g))
+    trans = torch.randn(4, 3, dtype=F64, generator=g)
+    scales = torch.rand(4, 3, dtype=F64, generator=g) + 0.5
+    _, pos = forward_kinematics(parents, rot, trans, scales)
+    _, pos_conv = forward_kinematics(
+        parents,
+        quaternions_from_canonical(rot, conv),
+        positions_from_canonical(trans, conv),
+        scales_from_canonical(scales, conv),
+    )
+    assert torch.allclose(pos_conv, positions_from_canonical(pos, conv))

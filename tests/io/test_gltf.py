@@ -47,6 +47,70 @@ def test_round_trip_skinned_mesh_and_clips(tmp_path, skinned_skeleton, make_moti
     torch.testing.assert_close(m1.uvs, m0.uvs)
 
 
+def _scaled(sk):
+    from dataclasses import replace
+
+    scales = torch.tensor([[2.0, 2, 2], [1, 1.5, 1], [0.5, 1, 3], [1, 1, 1], [1.2, 0.8, 1]])
+    return replace(sk, rest_scales=scales)
+
+
+def test_rest_scales_round_trip_when_kept(tmp_path, skeleton, make_motion):
+    sk = _scaled(skeleton)
+    motion = make_motion(sk, frames=9, translating=(0, 2))
+    out = tmp_path / "scaled.gltf"
+    write_gltf(out, sk, motion)
+    nodes = json.loads(out.read_text())["nodes"]
+    assert nodes[0]["scale"] == [2.0, 2.0, 2.0] and "scale" not in nodes[3]
+    back = read_gltf(out, keep_scale=True)
+    torch.testing.assert_close(back.skeleton.rest_scales, sk.rest_scales)
+    torch.testing.assert_close(back.skeleton.offsets, sk.offsets)
+    torch.testing.assert_close(back.skeleton.rest_rotations, sk.rest_rotations)
+    m = back.clips[0].motion
+    torch.testing.assert_close(m.translations, motion.translations, atol=1e-5, rtol=1e-5)
+    assert ((m.rotations * motion.rotations).sum(-1).abs() - 1).abs().max() < 1e-5
+    # Read baked (the default): unit scales, the same world positions as the scaled skeleton's.
+    baked = read_gltf(out)
+    assert not baked.skeleton.has_scales
+    err = (baked.clips[0].motion.global_positions(baked.skeleton) - motion.global_positions(sk)).abs().max()
+    assert err <= 1e-5 * sk.size
+    torch.testing.assert_close(baked.skeleton.rest_positions, sk.rest_positions)
+
+
+def test_keep_scale_refuses_shear_and_animated_scale(tmp_path, skeleton):
+    # A non-joint ancestor with a non-uniform scale above a rotated root joint is baked into
+    # the root: S·R is sheared, so no rest scale can hold it.
+    doc = {
+        "asset": {"version": "2.0"},
+        "nodes": [
+            {"name": "holder", "children": [1], "scale": [2.0, 1.0, 1.0]},
+            {"name": "a", "children": [2], "rotation": [0.0, 0.0, 0.3826834, 0.9238795]},
+            {"name": "c", "translation": [0.0, 1.0, 0.0]},
+        ],
+        "skins": [{"joints": [1, 2]}],
+        "scenes": [{"nodes": [0]}],
+    }
+    path = _write(tmp_path, "shear.gltf", doc)
+    with pytest.raises(FormatError, match=r"node 1 \(a\).*shear.*keep_scale=False"):
+        read_gltf(path, keep_scale=True)
+    baked = read_gltf(path)
+    assert baked.skeleton.num_joints == 2 and not baked.skeleton.has_scales
+
+    buf = BufferBuilder()
+    t_acc = buf.add(np.array([[0.0], [1.0]], np.float32), "SCALAR", minmax=True)
+    s_acc = buf.add(np.array([[1, 1, 1], [2, 2, 2]], np.float32), "VEC3")
+    doc = _doc_with_buffer(
+        buf,
+        nodes=[{"name": "a", "children": [1]}, {"name": "b", "translation": [0.0, 1.0, 0.0]}],
+        scenes=[{"nodes": [0]}],
+        animations=[{"name": "grow", "samplers": [{"input": t_acc, "output": s_acc}], "channels": [{"sampler": 0, "target": {"node": 0, "path": "scale"}}]}],
+    )
+    path = _write(tmp_path, "grow.gltf", doc)
+    with pytest.raises(FormatError, match=r"clip 'grow' animates the scale of node 0 \(a\)"):
+        read_gltf(path, keep_scale=True)
+    grow = read_gltf(path).clips[0].motion  # baked: the child's offset follows the scale
+    torch.testing.assert_close(grow.translations[-1, 1], torch.tensor([0.0, 2.0, 0.0]))
+
+
 def test_written_file_is_valid_for_a_third_party_parser(tmp_path, skinned_skeleton, make_motion):
     pygltflib = pytest.importorskip("pygltflib")
     out = tmp_path / "char.glb"

@@ -10,17 +10,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-for _p in (ROOT, ROOT / "server"):
+for _p in (ROOT, ROOT / "server", ROOT / "client"):
     if str(_p) not in sys.path:
         sys.path.append(str(_p))
-
-try:
-    import anymole.v1.service_pb2  # noqa: F401
-except ImportError:  # generated code missing: generate it (fast, idempotent)
-    sys.path.insert(0, str(ROOT / "tools"))
-    import gen_protos
-
-    gen_protos.generate()
 
 from anymole_server.testing import ServerThread, make_config, tiny_character  # noqa: E402
 

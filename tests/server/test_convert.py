@@ -10,7 +10,7 @@ from anymole.geometry import frames
 from anymole.motion import Motion
 from anymole.pipeline import LogEvent, PreviewEvent, ProgressEvent, StageEvent, TransitionResult
 from anymole.skeleton import Skeleton, SkinnedMesh
-from anymole.v1 import job_pb2, motion_pb2
+from anymole_client.v1 import job_pb2, motion_pb2
 from anymole_server import convert
 from anymole_server.config import Limits
 from anymole_server.testing import CONTEXT, KEYFRAMES, make_input, sine_motion

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from anymole.client import motion_from_result
+from anymole.wire import motion_from_result
 from anymole.geometry import frames
 from anymole.motion import Motion
 from anymole.skeleton import Skeleton

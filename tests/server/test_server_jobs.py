@@ -10,11 +10,11 @@ import grpc
 import pytest
 import torch
 
-from anymole.client import motion_from_result
+from anymole.wire import motion_from_result
 from anymole.inbetween import InbetweenProblem
 from anymole.pipeline import PreviewOptions, TransitionRequest, run_transition
 from anymole.render.preview import render_skeleton_preview
-from anymole.v1 import job_pb2
+from anymole_client.v1 import job_pb2
 from anymole_server.config import Limits
 from anymole_server.testing import CONTEXT, KEYFRAMES, ServerThread, make_config, make_input, preferred_method
 

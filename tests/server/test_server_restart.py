@@ -8,7 +8,7 @@ import time
 import grpc
 
 from anymole.render.preview import render_skeleton_preview
-from anymole.v1 import job_pb2
+from anymole_client.v1 import job_pb2
 from anymole_server import store as st
 from anymole_server.config import ServerConfig
 from anymole_server.testing import ServerThread, make_config, make_input
@@ -74,7 +74,7 @@ def test_store_refuses_events_after_the_terminal_one(tmp_path):
     assert store.append_event("j", build, state=st.RUNNING) == (1, st.RUNNING)
     assert store.append_event("j", build, state=st.SUCCEEDED, result=b"r") == (2, st.SUCCEEDED)
     assert store.append_event("j", build) is None
-    assert [s for s, _, _ in store.events_after("j", 0)] == [1, 2]
+    assert [s for s, _, _, _ in store.events_after("j", 0)] == [1, 2]
     assert store.get_result("j") == b"r" and store.find_by_key("key").job_id == "j"
     assert ServerConfig().resolved_db_path.name == "jobs.sqlite3"
     store.close()

@@ -8,9 +8,13 @@ import math
 import grpc
 import pytest
 
-from anymole.client._common import field_of
-from anymole.v1 import job_pb2, motion_pb2
+from anymole_client.codec import field_from_metadata
+from anymole_client.v1 import job_pb2, motion_pb2
 from anymole_server.testing import make_input
+
+
+def _field_of(err):
+    return field_from_metadata(err.trailing_metadata())
 
 
 def _set(path: str, value):
@@ -117,7 +121,7 @@ def test_malformed_request_is_invalid_argument(server, client, character, name):
         client.submit(request)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, err.value.details()
     assert err.value.details().startswith(field + ":"), err.value.details()
-    assert field_of(err.value) == field
+    assert _field_of(err.value) == field
     assert client.health() == 1  # SERVING
 
 

@@ -9,8 +9,8 @@ import grpc
 import pytest
 import torch
 
-from anymole.client import motion_from_result
-from anymole.v1 import job_pb2
+from anymole.wire import motion_from_result
+from anymole_client.v1 import job_pb2
 from anymole_server.testing import CONTEXT, KEYFRAMES, ServerThread, make_config, make_input
 
 

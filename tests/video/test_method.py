@@ -17,7 +17,7 @@ from anymole.inbetween import InbetweenProblem
 from anymole.pipeline import Cancelled, CancelToken, LogEvent, PreviewEvent, PreviewOptions, StageEvent, TransitionRequest, run_transition
 from anymole.testing.procedural import make_character
 from anymole.video.registry import PriorRegistry, parse_video_models
-from anymole.video_transition import VideoMethodConfig
+from anymole.methods.video import VideoMethodConfig
 
 
 @pytest.fixture(scope="module")
@@ -100,12 +100,12 @@ def test_no_prior_says_how_to_configure_one(problem):
 
 def test_options_and_model_flags_are_checked(registry):
     prior = registry.get("tiny")
-    c = VideoMethodConfig.for_prior(prior, {"image_size": [96, 64], "denoise_steps": 3, "prompt": "a bird"})
-    assert c.image_size == (96, 64) and c.denoise_steps == 3 and c.prompt == "a bird"
+    c = VideoMethodConfig.for_prior(prior, {"image_height": 96, "image_width": 64, "denoise_steps": 3, "prompt": "a bird", "parallel_adaptation": False})
+    assert c.image_size == (96, 64) and c.denoise_steps == 3 and c.prompt == "a bird" and c.parallel is False
     with pytest.raises(ValidationError, match="unknown option"):
         VideoMethodConfig.for_prior(prior, {"colour": 1})
-    with pytest.raises(ValidationError, match="options"):
-        VideoMethodConfig.for_prior(prior, {"image_size": [8, 8]})
+    with pytest.raises(ValidationError, match=r"options\.anymole\.image_width: image_width must be >= 32"):
+        VideoMethodConfig.for_prior(prior, {"image_width": 8})
     assert parse_video_models(["ltx=/m/ltx", "tiny"]) == {"ltx": "/m/ltx", "tiny": ""}
     for bad, problem_text in (["sora=/x"], "unknown prior"), (["ltx"], "ltx=PATH"), (["tiny", "tiny"], "twice"):
         with pytest.raises(ValidationError, match=problem_text):

@@ -1,65 +1,52 @@
-"""Asyncio client (``grpc.aio``): the same calls as :class:`anymole.client.sync.Client`, awaitable.
+"""The asyncio client (``grpc.aio``): the calls of :class:`anymole_client.sync.Client`,
+awaitable, following jobs through the same :class:`~anymole_client.follower.JobFollower`.
 
     async with AsyncClient("127.0.0.1:50051") as client:
-        job = await client.submit(input)
-        async for event in client.watch(job.job_id):
-            ...
+        result = await client.run(request, on_update=print)
+
+Not for the Unreal editor (its Python has no running event loop to host ``grpc.aio``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from pathlib import Path
+from typing import AsyncIterator, Callable, Iterable, Optional
 
 import grpc
 from grpc import aio
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from anymole.client._common import (
-    DEFAULT_ADDRESS,
-    DEFAULT_MAX_MESSAGE_BYTES,
-    JobFailedError,
-    auth_metadata,
-    channel_credentials,
-    channel_options,
-    read_token,
-    status_code_from_number,
-)
-from anymole.client.compat import check_server_info
-from anymole.v1 import job_pb2, service_pb2, service_pb2_grpc
+from anymole_client import transport
+from anymole_client.errors import JobFailedError
+from anymole_client.follower import JobFollower, ReattachUpdate, Update
+from anymole_client.v1 import job_pb2, service_pb2, service_pb2_grpc
+from anymole_client.version import check_protocol_version
 
 
 class AsyncClient:
-    """See :class:`anymole.client.sync.Client` for the arguments."""
+    """See :class:`anymole_client.sync.Client` for the arguments."""
 
     def __init__(
         self,
-        address: str = DEFAULT_ADDRESS,
+        address: str = transport.DEFAULT_ADDRESS,
         *,
-        token: str | None = None,
-        token_file: str | Path | None = None,
+        token: Optional[str] = None,
+        token_file=None,
         tls: bool = False,
-        root_certificates: bytes | str | Path | None = None,
-        server_name: str | None = None,
-        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        root_certificates=None,
+        server_name: Optional[str] = None,
+        max_message_bytes: int = transport.DEFAULT_MAX_MESSAGE_BYTES,
         check_version: bool = True,
         timeout_s: float = 30.0,
     ):
         self.address = address
-        self._metadata = auth_metadata(read_token(token, token_file))
-        options = channel_options(max_message_bytes)
-        creds = channel_credentials(tls, root_certificates)
-        if creds is None:
-            self._channel = aio.insecure_channel(address, options=options)
-        else:
-            if server_name:
-                options.append(("grpc.ssl_target_name_override", server_name))
-            self._channel = aio.secure_channel(address, creds, options=options)
+        self._metadata = transport.auth_metadata(transport.read_token(token, token_file))
+        options = transport.channel_options(max_message_bytes, server_name)
+        creds = transport.channel_credentials(tls, root_certificates)
+        self._channel = aio.insecure_channel(address, options=options) if creds is None else aio.secure_channel(address, creds, options=options)
         self._stub = service_pb2_grpc.AnymoleServiceStub(self._channel)
         self._check_version = check_version
-        self._info: service_pb2.GetServerInfoResponse | None = None
+        self._info: Optional[service_pb2.GetServerInfoResponse] = None
         self.timeout_s = timeout_s
 
     async def close(self) -> None:
@@ -74,7 +61,7 @@ class AsyncClient:
     async def server_info(self, refresh: bool = False) -> service_pb2.GetServerInfoResponse:
         if self._info is None or refresh:
             info = await self._stub.GetServerInfo(service_pb2.GetServerInfoRequest(), metadata=self._metadata, timeout=self.timeout_s)
-            check_server_info(info)
+            check_protocol_version(info.protocol_version)
             self._info = info
         return self._info
 
@@ -83,6 +70,8 @@ class AsyncClient:
             await self.server_info()
 
     async def health(self, service: str = "") -> int:
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
         stub = health_pb2_grpc.HealthStub(self._channel)
         return (await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=self.timeout_s)).status
 
@@ -92,7 +81,7 @@ class AsyncClient:
         return await self._stub.SubmitJob(req, metadata=self._metadata, timeout=self.timeout_s)
 
     async def watch(self, job_id: str, after_event: int = 0) -> AsyncIterator[job_pb2.JobEvent]:
-        """Events with seq > after_event until the terminal one. Breaking out of the loop (or
+        """Events with seq > after_event until the terminal one. Leaving the loop (or
         cancelling the task) drops the stream; the job keeps running."""
         await self._ensure_compatible()
         call = self._stub.WatchJob(service_pb2.WatchJobRequest(job_id=job_id, after_event=after_event), metadata=self._metadata)
@@ -128,35 +117,49 @@ class AsyncClient:
     async def run(
         self,
         input: job_pb2.TransitionInput,
-        on_event: Callable[[job_pb2.JobEvent], None] | None = None,
+        on_update: Optional[Callable[[Update], None]] = None,
         *,
+        on_event: Optional[Callable[[job_pb2.JobEvent], None]] = None,
         idempotency_key: str = "",
         reconnect_s: float = 30.0,
     ) -> job_pb2.TransitionResult:
         """Submit, follow (reattaching after a dropped connection) and return the result;
-        :class:`JobFailedError` if the job fails."""
+        :class:`JobFailedError` if the job fails. Cancelling the task leaves the job running;
+        call :meth:`cancel` to stop it."""
         job_id = (await self.submit(input, idempotency_key)).job_id
-        last, deadline = 0, None
-        while True:
+        return await self.follow(job_id, on_update, on_event=on_event, reconnect_s=reconnect_s)
+
+    async def follow(self, job_id: str, on_update=None, *, on_event=None, after_event: int = 0, reconnect_s: float = 30.0) -> job_pb2.TransitionResult:
+        """Watch ``job_id`` to its end through a :class:`JobFollower`; see :meth:`run`."""
+        follower = JobFollower(job_id, after_event)
+        deadline: Optional[float] = None
+        while not follower.done:
             try:
-                async for event in self.watch(job_id, last):
+                async for event in self.watch(job_id, follower.last_seq):
                     deadline = None
-                    last = event.seq
-                    if on_event is not None:
+                    if on_event is not None and event.seq > follower.last_seq and not follower.done:
                         on_event(event)
-                    kind = event.WhichOneof("kind")
-                    if kind == "result":
-                        return event.result
-                    if kind == "error":
-                        raise JobFailedError(job_id, status_code_from_number(event.error.code), event.error.message)
-                job = await self.get_job(job_id)
-                if job.HasField("result"):
-                    return job.result
-                raise JobFailedError(job_id, status_code_from_number(job.error.code), job.error.message or "stream ended")
-            except aio.AioRpcError as exc:
-                if exc.code() != grpc.StatusCode.UNAVAILABLE:
+                    for update in follower.feed(event):
+                        if on_update is not None:
+                            on_update(update)
+                    if follower.done:
+                        break
+                if not follower.done:
+                    for update in follower.job_finished(await self.get_job(job_id)):
+                        if on_update is not None:
+                            on_update(update)
+            except grpc.RpcError as exc:
+                if not transport.is_retryable(exc):
                     raise
                 deadline = deadline or time.monotonic() + reconnect_s
                 if time.monotonic() > deadline:
                     raise
+                for update in follower.disconnected():
+                    if on_update is not None and isinstance(update, ReattachUpdate):
+                        on_update(update)
                 await asyncio.sleep(0.2)
+        if follower.result is not None:
+            return follower.result
+        err = follower.error
+        assert err is not None
+        raise JobFailedError(job_id, err.code, err.message)

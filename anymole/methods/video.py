@@ -11,8 +11,9 @@
 5. **mimic**: optimise the joints so that the character follows the generated video.
 
 Events go through ``emit`` (stage, progress, preview, log); ``cancel`` is checked between steps
-of every stage (denoising steps included). :func:`anymole.pipeline.run_transition` calls
-:func:`run_anymole`; nothing here imports gRPC.
+of every stage (denoising steps included); progress follows the catalogue's plan and never
+goes backwards; pose previews go out at stage ends and, rate-limited, while mimicking. The
+pipeline dispatches here through :mod:`anymole.methods.catalogue`; nothing here imports gRPC.
 """
 
 from __future__ import annotations
@@ -29,20 +30,12 @@ from torch import Tensor
 from anymole.errors import ValidationError
 from anymole.estimator import EstimatorConfig, render_transition_training_set, train_estimator
 from anymole.inbetween import InbetweenProblem, interpolation
+from anymole.job import Cancelled, LogEvent, PreviewEvent, TransitionRequest, TransitionResult
+from anymole.methods.catalogue import CATALOGUE
+from anymole.methods.context import RunContext
+from anymole.methods.previews import emit_result_previews
 from anymole.metrics import keyframe_error
 from anymole.mimic import MimicConfig, mimic, targets_from_frames
-from anymole.pipeline import (
-    Cancelled,
-    CancelToken,
-    Emit,
-    LogEvent,
-    PreviewEvent,
-    ProgressEvent,
-    StageEvent,
-    TransitionRequest,
-    TransitionResult,
-    emit_result_previews,
-)
 from anymole.render.renderer import render
 from anymole.render.rig import PAPER_IMAGE_SIZE, PAPER_YAWS_DEG, rig_for_motion
 from anymole.skeleton import Skeleton
@@ -53,8 +46,9 @@ from anymole.video.two_stage import generate_two_stage
 
 __all__ = ["VideoMethodConfig", "run_anymole"]
 
-# Request options that override the configuration (name → parser); anything else is refused.
-OPTION_KEYS = ("image_size", "adapt_steps", "denoise_steps", "estimator_steps", "mimic_iterations", "prompt", "parallel")
+SPEC = CATALOGUE["anymole"]
+# Request options that override the configuration: the catalogue's typed options.
+OPTION_KEYS = tuple(o.name for o in SPEC.options)
 
 
 @dataclass(frozen=True)
@@ -100,30 +94,34 @@ class VideoMethodConfig:
         return config.with_options(options or {})
 
     def with_options(self, options: dict) -> "VideoMethodConfig":
+        """This configuration with ``options`` (catalogue names, typed values) applied; a
+        :class:`ValidationError` names ``options.anymole.<name>`` for an unknown or
+        out-of-range one."""
         unknown = sorted(set(options) - set(OPTION_KEYS))
         if unknown:
-            raise ValidationError("options", f"unknown option(s) {unknown} for method 'anymole'; known: {list(OPTION_KEYS)}")
+            raise ValidationError("options.anymole", f"unknown option(s) {unknown} for method 'anymole'; known: {list(OPTION_KEYS)}")
+        values = {}
+        for name, value in options.items():
+            try:
+                values[name] = SPEC.option(name).check(value)
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(f"options.anymole.{name}", str(exc)) from None
         c = self
-        try:
-            if "image_size" in options:
-                h, w = (int(v) for v in options["image_size"])
-                if h < 32 or w < 32:
-                    raise ValueError("image_size must be at least 32×32")
-                c = dataclasses.replace(c, image_size=(h, w))
-            if "adapt_steps" in options:
-                c = dataclasses.replace(c, adapt=dataclasses.replace(c.adapt, steps=int(options["adapt_steps"])))
-            if "denoise_steps" in options:
-                c = dataclasses.replace(c, denoise_steps=max(1, int(options["denoise_steps"])))
-            if "estimator_steps" in options:
-                c = dataclasses.replace(c, estimator=dataclasses.replace(c.estimator, steps=max(1, int(options["estimator_steps"]))))
-            if "mimic_iterations" in options:
-                c = dataclasses.replace(c, mimic=dataclasses.replace(c.mimic, iterations=max(1, int(options["mimic_iterations"]))))
-            if "prompt" in options:
-                c = dataclasses.replace(c, prompt=str(options["prompt"]) or DEFAULT_PROMPT)
-            if "parallel" in options:
-                c = dataclasses.replace(c, parallel=bool(options["parallel"]))
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("options", f"bad option for method 'anymole': {exc}") from None
+        h, w = c.image_size
+        if "image_height" in values or "image_width" in values:
+            c = dataclasses.replace(c, image_size=(values.get("image_height", h), values.get("image_width", w)))
+        if "adapt_steps" in values:
+            c = dataclasses.replace(c, adapt=dataclasses.replace(c.adapt, steps=values["adapt_steps"]))
+        if "denoise_steps" in values:
+            c = dataclasses.replace(c, denoise_steps=values["denoise_steps"])
+        if "estimator_steps" in values:
+            c = dataclasses.replace(c, estimator=dataclasses.replace(c.estimator, steps=values["estimator_steps"]))
+        if "mimic_iterations" in values:
+            c = dataclasses.replace(c, mimic=dataclasses.replace(c.mimic, iterations=values["mimic_iterations"]))
+        if values.get("prompt"):
+            c = dataclasses.replace(c, prompt=values["prompt"])
+        if "parallel_adaptation" in values:
+            c = dataclasses.replace(c, parallel=values["parallel_adaptation"])
         return c
 
 
@@ -135,38 +133,19 @@ def skeleton_bytes(skeleton: Skeleton) -> bytes:
     return b"\1".join(parts)
 
 
-class _Events:
-    """Thread-safe ``emit`` (adaptation reports from a second thread) with a progress band."""
-
-    def __init__(self, emit: Emit):
-        self._emit, self._lock = emit, threading.Lock()
-
-    def __call__(self, event) -> None:
-        with self._lock:
-            self._emit(event)
-
-    def progress(self, lo: float, hi: float, done: float, message: str) -> None:
-        self(ProgressEvent(lo + (hi - lo) * min(max(done, 0.0), 1.0), message))
-
-
-def run_anymole(
-    request: TransitionRequest,
-    emit: Emit,
-    cancel: CancelToken,
-    priors: PriorRegistry,
-    render_preview=None,
-) -> TransitionResult:
+def run_anymole(request: TransitionRequest, ctx: RunContext) -> TransitionResult:
     """Run the five stages on ``request`` with the prior ``request.prior`` (or the registry's
     preferred one). Raises :class:`UnsupportedError` when no prior is loadable,
     :class:`Cancelled` when cancelled."""
-    events = _Events(emit)
+    priors: PriorRegistry = ctx.priors if ctx.priors is not None else PriorRegistry()
+    cancel = ctx.cancel
     problem = request.problem
     sk = problem.skeleton
     timings: dict[str, float] = {}
     warnings: list[str] = []
 
     name = priors.resolve(request.prior)
-    events(LogEvent("info", f"loading video prior {name!r}"))
+    ctx.log("info", f"loading video prior {name!r}")
     prior = priors.get(name)
     config = VideoMethodConfig.for_prior(prior, request.options)
     if prior.placeholder:
@@ -176,9 +155,10 @@ def run_anymole(
     torch.manual_seed(request.seed)
 
     # 1. Render the known frames from every view.
-    events(StageEvent("render"))
+    ctx.stage("render")
     t0 = time.perf_counter()
     reference = interpolation(problem)
+    ctx.pose(reference, "render", stage_end=True)  # the starting point: the keyframe interpolation
     cams = rig_for_motion(sk, reference, config.image_size, yaws_deg=config.yaws_deg)
     known_idx = problem.known.nonzero().flatten()
     est_cfg = config.estimator
@@ -193,55 +173,59 @@ def run_anymole(
     renders = train_set.images[: V * len(known_idx)].reshape(V, -1, H, W, 3)
     context_renders = renders[:, :context_stop]  # the leading known run: ICAdapt's clips
     timings["render"] = time.perf_counter() - t0
-    events.progress(
-        0.0, 0.05, 1.0, f"rendered {len(known_idx)} known frames and {len(train_set) // V - len(known_idx)} poses between them from {V} views at {W}×{H}"
+    ctx.progress.report(
+        "render", 1.0, f"rendered {len(known_idx)} known frames and {len(train_set) // V - len(known_idx)} poses between them from {V} views at {W}×{H}"
     )
     cancel.check()
 
     with priors.lock(name):
         try:
             # 2 ∥ 3. Adapt the prior and train the estimator.
-            adapter, estimator = _adapt_and_train(prior, name, priors, config, sk, context_renders, train_set, events, cancel, timings)
+            adapter, estimator = _adapt_and_train(prior, priors, config, sk, context_renders, train_set, ctx, timings)
             if adapter.cache_hit:
-                events(LogEvent("info", "ICAdapt: adapter found in the cache; adaptation skipped"))
+                ctx.log("info", "ICAdapt: adapter found in the cache; adaptation skipped")
 
             # 4. Generate the in-between video from the front view.
-            events(StageEvent("generate"))
+            ctx.stage("generate")
             t0 = time.perf_counter()
-            video = _generate(prior, problem, renders[0], known_idx, config, request, events, cancel)
+            video = _generate(prior, problem, renders[0], known_idx, config, request, ctx)
             timings["generate"] = time.perf_counter() - t0
         finally:
             prior.unload_adapter()
 
-    # 5. Mimic the video.
-    events(StageEvent("mimic"))
+    # 5. Mimic the video; pose previews of the motion as it is solved.
+    ctx.stage("mimic")
     t0 = time.perf_counter()
     targets = targets_from_frames(estimator, video[None], cams[0:1], problem.known)
-    n_steps = [0]
 
     def mimic_progress(step: int, total: int, loss: float) -> None:
-        n_steps[0] = total
-        events.progress(0.8, 0.95, step / max(total, 1), f"mimic {step}/{total} (loss {loss:.4f})")
+        ctx.progress.report("mimic", step / max(total, 1), f"mimic {step}/{total} (loss {loss:.4f})")
 
-    motion = mimic(problem, targets, config.mimic, init=reference, progress=mimic_progress, check_cancel=cancel.check)
+    def mimic_pose(step: int, total: int, current) -> None:
+        ctx.pose(current, "mimic", step)
+
+    motion = mimic(problem, targets, config.mimic, init=reference, progress=mimic_progress, check_cancel=cancel.check, on_pose=mimic_pose)
     timings["mimic"] = time.perf_counter() - t0
     cancel.check()
+    ctx.pose(motion, "mimic", final=True)
 
     # Previews of the result, then the result.
     if request.preview.enabled:
-        events(StageEvent("preview"))
+        ctx.stage("preview")
         t0 = time.perf_counter()
-        emit_result_previews(problem, motion, request.preview, events, cancel, render_preview, stage="mimic", band=(0.95, 1.0))
+        emit_result_previews(ctx, problem, motion, image_stage="mimic")
         timings["preview"] = time.perf_counter() - t0
     err = keyframe_error(sk, motion, problem.motion, problem.known)
-    events(ProgressEvent(1.0, "done"))
+    ctx.progress.report("preview", 1.0, "done")
     return TransitionResult(motion=motion, method="anymole", keyframe_error=err, warnings=tuple(warnings), timings_s=timings)
 
 
-def _adapt_and_train(prior, name, priors, config, sk, context_renders, train_set, events, cancel, timings):
+def _adapt_and_train(prior, priors, config, sk, context_renders, train_set, ctx: RunContext, timings):
     """ICAdapt and estimator training, on two threads when ``config.parallel``; either failing
-    (or a cancel) stops the other."""
+    (or a cancel) stops the other. Both stage events are sent from this thread, in catalogue
+    order, before either starts."""
     abort = threading.Event()
+    cancel = ctx.cancel
 
     def check() -> None:
         cancel.check()
@@ -254,33 +238,35 @@ def _adapt_and_train(prior, name, priors, config, sk, context_renders, train_set
     def run_adapt():
         t0 = time.perf_counter()
         try:
-            events(StageEvent("adapt"))
             result = adapt(
                 prior, context_renders, prompt=config.prompt, config=config.adapt, cache=cache, key=key,
-                progress=lambda s, n, loss: events.progress(0.05, 0.3, s / max(n, 1), f"ICAdapt step {s}/{n} (loss {loss:.4f})"),
+                progress=lambda s, n, loss: ctx.progress.report("adapt", s / max(n, 1), f"ICAdapt step {s}/{n} (loss {loss:.4f})"),
                 check_cancel=check,
             )
         except BaseException:
             abort.set()
             raise
+        ctx.progress.report("adapt", 1.0, "ICAdapt done")
         timings["adapt"] = time.perf_counter() - t0
         return result
 
     def run_estimator():
         t0 = time.perf_counter()
         try:
-            events(StageEvent("estimator"))
             est = train_estimator(
                 train_set, config.estimator,
-                progress=lambda s, n, loss: events.progress(0.3, 0.45, s / max(n, 1), f"estimator step {s}/{n} (loss {loss:.4f})"),
+                progress=lambda s, n, loss: ctx.progress.report("estimator", s / max(n, 1), f"estimator step {s}/{n} (loss {loss:.4f})"),
                 check_cancel=check, progress_every=max(1, config.estimator.steps // 20),
             )
         except BaseException:
             abort.set()
             raise
+        ctx.progress.report("estimator", 1.0, "estimator trained")
         timings["estimator"] = time.perf_counter() - t0
         return est
 
+    ctx.stage("adapt")
+    ctx.stage("estimator")
     if not config.parallel:
         return run_adapt(), run_estimator()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="anymole-adapt") as pool:
@@ -292,7 +278,7 @@ def _adapt_and_train(prior, name, priors, config, sk, context_renders, train_set
     return adapter, estimator
 
 
-def _generate(prior, problem: InbetweenProblem, front: Tensor, known_idx: Tensor, config, request, events, cancel) -> Tensor:
+def _generate(prior, problem: InbetweenProblem, front: Tensor, known_idx: Tensor, config, request, ctx: RunContext) -> Tensor:
     """The front view's clip ``(T, H, W, 3)`` with the known frames rendered and the rest
     generated; previews of the current estimate while denoising, then of each final frame."""
     T = problem.num_frames
@@ -303,27 +289,27 @@ def _generate(prior, problem: InbetweenProblem, front: Tensor, known_idx: Tensor
     unknown = (~problem.known).nonzero().flatten().tolist()
     spacing = max(e - s for s, e in gaps) + 1
     size, fmt = request.preview.size, request.preview.image_format
-    stage_share = {"coarse": (0.45, 0.6), "fine": (0.6, 0.8)}
+    share = {"coarse": (0.0, 0.4), "fine": (0.4, 1.0)}
     state = {"n": 0}
 
     def on_preview(stage: str, step: int, estimate: Tensor) -> None:
-        lo, hi = stage_share.get(stage, (0.45, 0.8))
-        events.progress(lo, hi, step / config.denoise_steps, f"generate ({stage}) step {step}/{config.denoise_steps}")
-        if request.preview.enabled:
+        lo, hi = share.get(stage, (0.0, 1.0))
+        ctx.progress.report("generate", lo + (hi - lo) * step / config.denoise_steps, f"generate ({stage}) step {step}/{config.denoise_steps}")
+        if request.preview.enabled and ctx.image_gate.open():
             from anymole.render.preview import encode_frame
 
             f = unknown[state["n"] % len(unknown)]  # walk through the gap's frames, one per preview
             state["n"] += 1
-            events(PreviewEvent(encode_frame(estimate[f], size, fmt), fmt, size[0], size[1], f, f"generate:{stage}", step))
+            ctx.emit(PreviewEvent(encode_frame(estimate[f], size, fmt), fmt, size[0], size[1], f, f"generate:{stage}", step))
 
     def on_frame(index: int, frame: Tensor) -> None:
-        if request.preview.enabled:
+        if request.preview.enabled and ctx.image_gate.open():
             from anymole.render.preview import encode_frame
 
-            events(PreviewEvent(encode_frame(frame, size, fmt), fmt, size[0], size[1], index, "generate:final", config.denoise_steps))
+            ctx.emit(PreviewEvent(encode_frame(frame, size, fmt), fmt, size[0], size[1], index, "generate:final", config.denoise_steps))
 
     return generate_two_stage(
         prior, frames, problem.known, keyframe_spacing=spacing, coarse_stride=config.coarse_stride,
         prompt=config.prompt, steps=config.denoise_steps, seed=request.seed, guidance_scale=config.guidance_scale,
-        preview_every=config.preview_every, on_preview=on_preview, on_frame=on_frame, check_cancel=cancel.check,
+        preview_every=config.preview_every, on_preview=on_preview, on_frame=on_frame, check_cancel=ctx.cancel.check,
     )

@@ -1,12 +1,11 @@
-"""Build requests from library objects and read results back — the client side of the wire.
+"""The library's adapter to the wire: :class:`Skeleton` / :class:`Motion` ↔ contract messages,
+through THE codec (:mod:`anymole_client.codec`). Tensors go through numpy; nothing here imports
+gRPC.
 
-Values are packed as they are: the :class:`Skeleton` and :class:`Motion` objects given here
-hold data in the ``convention`` the request declares (canonical by default); the server
-converts. Results come back in that same convention, so :func:`motion_from_result` returns a
-motion in the caller's frame and units.
-
-Timeline (see ``TransitionInput`` in proto/anymole/v1/job.proto): context frames 0..C-1,
-keyframes at absolute indices > C-1, the last frame is a keyframe.
+Values are packed as they are: the objects given hold data in the ``convention`` the request
+declares (canonical by default); the server converts. Results come back in that convention.
+The timeline is laid out by :meth:`~anymole.inbetween.InbetweenProblem.from_timeline` and read
+back by :meth:`~anymole.inbetween.InbetweenProblem.to_timeline`.
 """
 
 from __future__ import annotations
@@ -15,45 +14,37 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from anymole_client import codec
+from anymole_client.errors import CodecError
+from anymole_client.v1 import job_pb2, motion_pb2
 
 from anymole.errors import ValidationError
 from anymole.geometry.frames import Convention
 from anymole.motion import Motion
 from anymole.skeleton import Skeleton
-from anymole.v1 import job_pb2, motion_pb2
 
-_AXES = {"+x": motion_pb2.AXIS_POS_X, "-x": motion_pb2.AXIS_NEG_X, "+y": motion_pb2.AXIS_POS_Y,
-         "-y": motion_pb2.AXIS_NEG_Y, "+z": motion_pb2.AXIS_POS_Z, "-z": motion_pb2.AXIS_NEG_Z}
-_AXIS_NAMES = {v: k for k, v in _AXES.items()}
-_FORMATS = {"jpeg": job_pb2.IMAGE_FORMAT_JPEG, "jpg": job_pb2.IMAGE_FORMAT_JPEG, "png": job_pb2.IMAGE_FORMAT_PNG}
+
+def _np(t) -> np.ndarray:
+    return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
 
 
 def pack_tensor(values) -> motion_pb2.FloatTensor:
-    """Array-like → ``FloatTensor`` (float32, row-major, shape kept)."""
-    arr = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    msg = motion_pb2.FloatTensor(shape=list(arr.shape))
-    msg.data.extend(arr.reshape(-1).tolist())
-    return msg
+    """A torch tensor or array-like → ``FloatTensor`` (float32, row-major, shape kept)."""
+    return codec.pack_tensor(np.ascontiguousarray(_np(values), dtype=np.float32))
 
 
 def unpack_tensor(msg: motion_pb2.FloatTensor) -> np.ndarray:
     """``FloatTensor`` → float32 array of its shape."""
-    shape = tuple(int(s) for s in msg.shape)
-    return np.asarray(msg.data, dtype=np.float32).reshape(shape)
+    return codec.unpack_array(msg)
 
 
 def convention_to_proto(conv: Convention) -> motion_pb2.CoordinateConvention:
-    def axis(name: str) -> int:
-        key = name.strip().lower()
-        return _AXES["+" + key if key in ("x", "y", "z") else key]
-
-    hand = motion_pb2.HANDEDNESS_RIGHT if conv.handedness == "right" else motion_pb2.HANDEDNESS_LEFT
-    return motion_pb2.CoordinateConvention(handedness=hand, up=axis(conv.up), forward=axis(conv.forward), unit_m=conv.unit_m)
+    return codec.convention_to_proto(codec.Convention(conv.handedness, conv.up, conv.forward, conv.unit_m))
 
 
-def convention_from_proto(msg: motion_pb2.CoordinateConvention) -> Convention:
-    return Convention(_AXIS_NAMES[msg.up], _AXIS_NAMES[msg.forward], "right" if msg.handedness == motion_pb2.HANDEDNESS_RIGHT else "left", msg.unit_m)
+def convention_from_codec(conv: codec.Convention) -> Convention:
+    """The library's :class:`Convention` of a codec convention (axes spelled canonically)."""
+    return Convention(conv.up, conv.forward, conv.handedness, conv.unit_m)
 
 
 def skeleton_to_proto(skeleton: Skeleton) -> motion_pb2.Skeleton:
@@ -61,6 +52,8 @@ def skeleton_to_proto(skeleton: Skeleton) -> motion_pb2.Skeleton:
     msg = motion_pb2.Skeleton(joint_names=list(skeleton.names), parents=[int(p) for p in skeleton.parents.tolist()])
     msg.rest_offsets.CopyFrom(pack_tensor(skeleton.offsets))
     msg.rest_rotations.CopyFrom(pack_tensor(skeleton.rest_rotations))
+    if skeleton.has_scales:  # otherwise left out: (1, 1, 1) for every joint
+        msg.rest_scales.CopyFrom(pack_tensor(skeleton.rest_scales))
     if skeleton.mesh is not None:
         m = skeleton.mesh
         msg.mesh.vertices.CopyFrom(pack_tensor(m.vertices))
@@ -74,10 +67,7 @@ def skeleton_to_proto(skeleton: Skeleton) -> motion_pb2.Skeleton:
 def motion_to_proto(motion: Motion, translated_joints: Sequence[int]) -> motion_pb2.Motion:
     """Pack ``motion`` ``(T, J)``: all rotations, translations of ``translated_joints`` only."""
     joints = sorted({int(j) for j in translated_joints})
-    msg = motion_pb2.Motion(translated_joints=joints)
-    msg.rotations.CopyFrom(pack_tensor(motion.rotations))
-    msg.translations.CopyFrom(pack_tensor(motion.translations[:, joints]))
-    return msg
+    return codec.pack_motion(_np(motion.rotations), joints, _np(motion.translations[:, joints]))
 
 
 def default_translated_joints(skeleton: Skeleton, *motions: Motion) -> list[int]:
@@ -104,8 +94,11 @@ def build_transition_input(
     preview_max_frames: int = 0,
     preview_format: str = "jpeg",
     preview_max_rate_hz: float = 0.0,
+    poses: bool = True,
+    pose_max_rate_hz: float = 0.0,
     output_range: tuple[int, int] | None = None,
     output_fps: float = 0.0,
+    anymole_options: dict | None = None,
 ) -> job_pb2.TransitionInput:
     """A ``TransitionInput`` from library objects.
 
@@ -121,9 +114,12 @@ def build_transition_input(
             translation moves in the context or keyframes).
         method, prior, seed: job options ("" = the server's default method).
         preview, preview_size (w, h; 0 = server default), preview_max_frames,
-        preview_format ("jpeg"/"png"), preview_max_rate_hz: preview frames.
+        preview_format ("jpeg"/"png"), preview_max_rate_hz: preview images; poses,
+        pose_max_rate_hz: pose previews.
         output_range: inclusive (first, last) timeline frames to return (None: all).
         output_fps: frame rate of the returned tracks (0: the timeline's).
+        anymole_options: typed options of the ``anymole`` method (``AnymoleOptions`` field
+            names, e.g. ``{"denoise_steps": 4}``).
     """
     if translated_joints is None:
         translated_joints = default_translated_joints(skeleton, context, keyframes)
@@ -142,38 +138,34 @@ def build_transition_input(
     o.preview.width, o.preview.height = int(preview_size[0]), int(preview_size[1])
     o.preview.max_frames = int(preview_max_frames)
     o.preview.max_rate_hz = float(preview_max_rate_hz)
+    o.preview.poses_disabled = not poses
+    o.preview.pose_max_rate_hz = float(pose_max_rate_hz)
     try:
-        o.preview.format = _FORMATS[preview_format.lower()]
-    except KeyError:
-        raise ValidationError("preview_format", f"must be 'jpeg' or 'png', got {preview_format!r}") from None
+        o.preview.format = codec.image_format_to_proto(preview_format)
+    except CodecError as exc:
+        raise ValidationError("preview_format", exc.problem) from None
+    for name, value in (anymole_options or {}).items():
+        if not hasattr(o.anymole, name):
+            raise ValidationError("anymole_options", f"unknown option {name!r}")
+        setattr(o.anymole, name, value)
     return msg
 
 
 def input_from_problem(problem, *, convention: Convention | None = None, **options) -> job_pb2.TransitionInput:
-    """A ``TransitionInput`` from an :class:`~anymole.inbetween.InbetweenProblem`: the leading
-    run of known frames is the context, every later known frame a keyframe. ``options`` as for
+    """A ``TransitionInput`` from an :class:`~anymole.inbetween.InbetweenProblem` (its
+    :meth:`~anymole.inbetween.InbetweenProblem.to_timeline`). ``options`` as for
     :func:`build_transition_input`."""
-    known = problem.known.tolist()
-    C = 0
-    while C < len(known) and known[C]:
-        C += 1
-    kf = [t for t in range(C, len(known)) if known[t]]
-    if not kf:  # every frame known: the last context frame doubles as the keyframe
-        C -= 1
-        kf = [len(known) - 1]
-    m = problem.motion
-    idx = torch.tensor(kf)
-    keys = Motion(m.rotations[idx], m.translations[idx], m.fps)
-    return build_transition_input(problem.skeleton, m.slice(0, C), keys, kf, convention=convention, **options)
+    context, keys, kf = problem.to_timeline()
+    return build_transition_input(problem.skeleton, context, keys, kf, convention=convention, **options)
 
 
-def motion_from_result(result: job_pb2.TransitionResult, skeleton: Skeleton) -> Motion:
-    """The result's tracks as a :class:`Motion` ``(N, J)`` in the request's convention; joints
-    without a translation track get the skeleton's rest offset."""
-    rot = torch.from_numpy(unpack_tensor(result.motion.rotations).copy())
+def motion_from_result(result, skeleton: Skeleton) -> Motion:
+    """A ``TransitionResult`` or ``MotionPreview``'s tracks as a :class:`Motion` ``(N, J)`` in
+    the request's convention; joints without a translation track get the rest offset."""
+    rot = torch.from_numpy(codec.unpack_array(result.motion.rotations).copy())
     N = rot.shape[0]
     trans = skeleton.offsets.expand(N, -1, -1).clone()
     joints = list(result.motion.translated_joints)
     if joints:
-        trans[:, joints] = torch.from_numpy(unpack_tensor(result.motion.translations).copy())
+        trans[:, joints] = torch.from_numpy(codec.unpack_array(result.motion.translations).copy())
     return Motion(rot, trans, result.fps)
