@@ -59,15 +59,17 @@ def run_transition(
     cancel: CancelToken | None = None,
     render_preview: Callable[..., bytes] | None = None,
     priors=None,
+    slot=None,
 ) -> TransitionResult:
     """Run ``request``; see the module docstring. ``render_preview`` overrides the preview
     renderer (``(skeleton, motion, frame_index, options) -> bytes``); ``priors`` is the
     :class:`~anymole.video.registry.PriorRegistry` video methods draw their prior from (None:
-    an empty one, so ``anymole`` is refused with how to configure a prior)."""
+    an empty one, so ``anymole`` is refused with how to configure a prior); ``slot`` the
+    executor's compute slot (see :class:`~anymole.methods.context.RunContext`)."""
     spec = CATALOGUE.get(request.method)
     if spec is None:
         raise ValidationError("options.method", f"unknown method {request.method!r}; known: {list(CATALOGUE)}")
-    ctx = RunContext(spec, request, emit or ignore, cancel or CancelToken(), render_preview, priors)
+    ctx = RunContext(spec, request, emit or ignore, cancel or CancelToken(), render_preview, priors, slot)
     ctx.stage("validate")
     unknown = sorted(set(request.options) - {o.name for o in spec.options})
     if unknown:

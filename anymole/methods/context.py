@@ -3,6 +3,7 @@ progress plan, the preview renderer and rate gates, and the video priors."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,10 @@ class RunContext:
     """``emit`` is made thread-safe (a runner may report from a second thread). ``priors`` is
     the :class:`~anymole.video.registry.PriorRegistry` video methods draw from;
     ``render_preview`` overrides the preview renderer (``(skeleton, motion, frame_index,
-    options) -> bytes``)."""
+    options) -> bytes``). ``slot`` is the executor's compute slot (a context manager such as a
+    semaphore, or None): runners hold it around heavy work — rendering a preview image — so
+    that light work (solving a classical transition, sending its pose) never queues behind
+    other jobs' renders."""
 
     spec: MethodSpec
     request: TransitionRequest
@@ -26,6 +30,7 @@ class RunContext:
     cancel: CancelToken = field(default_factory=CancelToken)
     render_preview: Callable[..., bytes] | None = None
     priors: Any = None
+    slot: Any = None
 
     def __post_init__(self) -> None:
         raw, lock = self.emit, threading.Lock()
@@ -39,6 +44,10 @@ class RunContext:
         p = self.request.preview
         self.image_gate = RateGate(p.max_rate_hz)
         self.pose_gate = RateGate(p.pose_rate_hz)
+
+    def heavy(self):
+        """The compute slot as a context manager (a no-op without one)."""
+        return self.slot if self.slot is not None else contextlib.nullcontext()
 
     def stage(self, name: str) -> None:
         self.emit(StageEvent(name))

@@ -29,6 +29,7 @@ def emit_result_previews(ctx: RunContext, problem, motion, *, image_stage: str, 
     for step, f in enumerate(frames):
         ctx.cancel.check()
         if ctx.image_gate.open(force=step == len(frames) - 1):
-            image = render_preview(problem.skeleton, motion, f, options)
+            with ctx.heavy():
+                image = render_preview(problem.skeleton, motion, f, options)
             ctx.emit(PreviewEvent(image, options.image_format, w, h, f, image_stage, step))
         ctx.progress.report(progress_stage, (step + 1) / len(frames), f"preview {step + 1}/{len(frames)}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import grpc
 from grpc import aio
@@ -136,10 +137,19 @@ class RunningServer:
         await self.grpc_server.wait_for_termination()
 
 
+# Python hands the GIL between threads every 5 ms by default; the job threads, the event loop
+# and the watchers' reads then wait behind each other's slices. 1 ms lets a new job's solve and
+# pose preview through while others render (measured by ``anymole bench server``: first pose
+# p50 110 -> 60-85 ms at 8 clients on 2 cores, with no loss of jobs per second).
+SWITCH_INTERVAL_S = 0.001
+
+
 async def serve(config: ServerConfig) -> tuple[RunningServer, int]:
     """Start serving ``config``; returns the running server and the bound port (use port 0 to
-    let the OS choose). Raises :class:`ConfigError` for a configuration that must not start."""
+    let the OS choose). Raises :class:`ConfigError` for a configuration that must not start.
+    Lowers the process's GIL switch interval to :data:`SWITCH_INTERVAL_S`."""
     config.check()
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     store = Store(config.resolved_db_path)
     jobs = JobManager(store, config)
     await jobs.start()

@@ -18,8 +18,8 @@ and p95 in milliseconds over jobs), and the job's duration. Rates over the wall
 time of the whole run: ``preview_fps`` (preview frames received per second, all clients
 together) and ``jobs_per_s`` (jobs finished with a result per second).
 
-The clients share the process (and its GIL) with the server, so absolute figures include that
-contention; they are comparable between runs on the same machine.
+The clients run in a second process (as editors do), so the server's figures do not include
+the clients' own Python work; both processes share this machine's cores.
 """
 
 from __future__ import annotations
@@ -80,6 +80,28 @@ def _percentile(values: list[float], q: float) -> float:
 
     finite = [v for v in values if math.isfinite(v)]
     return float(np.percentile(finite, q)) if finite else math.nan
+
+
+def _client_process(address: str, payloads: list[list[bytes]], conn) -> None:
+    """In the client process: one thread per client, each running its serialized requests;
+    sends back ``(ready, timings)``: the timings as dicts, per client."""
+    from anymole_client.v1 import job_pb2
+
+    clients = len(payloads)
+    outs: list[list[JobTiming]] = [[] for _ in range(clients)]
+    start = threading.Barrier(clients + 1)
+    threads = [
+        threading.Thread(target=_run_client, args=(address, [job_pb2.TransitionInput.FromString(p) for p in payloads[c]], outs[c], start), name=f"bench-client-{c}")
+        for c in range(clients)
+    ]
+    for t in threads:
+        t.start()
+    start.wait()
+    conn.send("started")
+    for t in threads:
+        t.join()
+    conn.send([[t.__dict__ for t in out] for out in outs])
+    conn.close()
 
 
 def _run_client(address: str, inputs: list, out: list[JobTiming], start: threading.Barrier) -> None:
@@ -155,19 +177,24 @@ def bench_server(
         with BackgroundServer(config) as server:
             with server.client() as client:
                 device = client.server_info().capabilities.device
-            outs: list[list[JobTiming]] = [[] for _ in range(clients)]
-            start = threading.Barrier(clients + 1)
-            threads = [
-                threading.Thread(target=_run_client, args=(server.address, per_client[c], outs[c], start), name=f"bench-client-{c}")
-                for c in range(clients)
-            ]
-            for t in threads:
-                t.start()
-            start.wait()
-            t0 = time.perf_counter()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - t0
+            import multiprocessing
+
+            payload = msg.SerializeToString()
+            ctx = multiprocessing.get_context("spawn")
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_client_process, args=(server.address, [[payload] * len(p) for p in per_client], child), name="bench-clients")
+            proc.start()
+            try:
+                if not parent.poll(120) or parent.recv() != "started":
+                    raise RuntimeError("the client process did not start")
+                t0 = time.perf_counter()
+                raw = parent.recv()
+                wall = time.perf_counter() - t0
+            finally:
+                proc.join(30)
+                if proc.is_alive():
+                    proc.kill()
+            outs = [[JobTiming(**d) for d in out] for out in raw]
     timings = [t for out in outs for t in out]
     missing = jobs - len(timings)  # a client that died before its jobs (e.g. could not connect)
     timings.extend(JobTiming(error="client thread ended before running this job") for _ in range(missing))

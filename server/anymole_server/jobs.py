@@ -5,8 +5,11 @@ every event in the store and wakes the watchers.
   and unrunnable methods surface here, at submit time — then queues it. At most
   ``limits.max_queue`` jobs wait for a worker; one more is :class:`QueueFull`
   (RESOURCE_EXHAUSTED).
-- Jobs run on a thread pool of ``limits.workers`` threads; ``anymole.pipeline.run_transition``
-  checks the job's :class:`CancelToken` between steps.
+- Jobs run on a thread pool of ``JOB_THREADS_PER_WORKER × limits.workers`` threads, and
+  ``limits.workers`` compute slots bound the heavy work: a video method holds a slot for the
+  whole job, a classical one for each preview image it renders. So a classical job is solved
+  and its pose preview sent as soon as it is submitted, whatever other jobs are rendering;
+  ``anymole.pipeline.run_transition`` checks the job's :class:`CancelToken` between steps.
 - Events are appended to the :class:`Store` from whichever thread produces them (seq assigned
   there, gap-free), then the loop is told; watchers read the store from ``after_event`` and
   sleep on a per-job ``asyncio.Event`` until something newer exists. A watcher therefore never
@@ -33,6 +36,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from anymole.errors import ValidationError
 from anymole.job import Cancelled, CancelToken, PoseEvent, PreviewEvent, ProgressEvent, StageEvent
+from anymole.methods.catalogue import CATALOGUE
 from anymole.pipeline import run_transition
 from anymole_client.v1 import job_pb2, service_pb2
 from anymole_server import convert, store as st
@@ -42,6 +46,7 @@ from anymole_server.store import DuplicateKey, JobRow, Store
 
 log = logging.getLogger("anymole_server.jobs")
 
+JOB_THREADS_PER_WORKER = 4
 INTERRUPTED_MESSAGE = "the server stopped before this job finished (restart or shutdown); submit it again"
 
 
@@ -81,6 +86,22 @@ def job_row_to_proto(row: JobRow, result: bytes | None = None) -> job_pb2.Job:
     return job
 
 
+class _Slot:
+    """One of the server's compute slots, taken on behalf of one job: waiting for it stops as
+    soon as the job is cancelled (:class:`Cancelled`)."""
+
+    def __init__(self, slots: threading.BoundedSemaphore, token: CancelToken):
+        self._slots, self._token = slots, token
+
+    def __enter__(self) -> "_Slot":
+        while not self._slots.acquire(timeout=0.05):
+            self._token.check()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._slots.release()
+
+
 class _Live:
     """In-memory state of a job this process runs: its cancel token and its wake-up event."""
 
@@ -95,7 +116,8 @@ class JobManager:
         self.store = store
         self.config = config
         self.limits = config.limits
-        self._pool = ThreadPoolExecutor(max_workers=self.limits.workers, thread_name_prefix="anymole-job")
+        self._pool = ThreadPoolExecutor(max_workers=JOB_THREADS_PER_WORKER * self.limits.workers, thread_name_prefix="anymole-job")
+        self._slots = threading.BoundedSemaphore(self.limits.workers)
         self._lock = threading.Lock()
         self._pending: set[str] = set()  # queued, not yet started
         self._live: dict[str, _Live] = {}
@@ -344,10 +366,14 @@ class JobManager:
         self._append(job_id, lambda ev: setattr(ev.state, "state", st.RUNNING), state=st.RUNNING)
         t0 = time.perf_counter()
         try:
-            result = run_transition(
-                spec.request, lambda e: self._on_pipeline_event(job_id, live, e), live.token,
-                render_preview=self.config.render_preview, priors=self.config.priors,
-            )
+            emit = lambda e: self._on_pipeline_event(job_id, live, e)  # noqa: E731
+            kw = dict(render_preview=self.config.render_preview, priors=self.config.priors)
+            slot = _Slot(self._slots, live.token)
+            if CATALOGUE[spec.method].needs_prior:
+                with slot:  # the whole job is heavy
+                    result = run_transition(spec.request, emit, live.token, **kw)
+            else:
+                result = run_transition(spec.request, emit, live.token, slot=slot, **kw)
             payload = convert.result_to_proto(result, spec)
             data = payload.SerializeToString()
             self._append(job_id, lambda ev: ev.result.MergeFromString(data), state=st.SUCCEEDED, progress=1.0, result=data)

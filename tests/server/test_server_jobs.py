@@ -16,6 +16,7 @@ from anymole.pipeline import PreviewOptions, TransitionRequest, run_transition
 from anymole.render.preview import render_skeleton_preview
 from anymole_client.v1 import job_pb2
 from anymole_server.config import Limits
+from anymole_server.jobs import JOB_THREADS_PER_WORKER
 from anymole_server.testing import CONTEXT, KEYFRAMES, ServerThread, make_config, make_input, preferred_method
 
 
@@ -99,12 +100,18 @@ def test_cancel_mid_job(tmp_path, character):
 def test_cancel_queued_job(tmp_path, character):
     cfg = make_config(tmp_path, render_preview=slow_renderer(0.2), limits=Limits(workers=1, max_queue=4))
     with ServerThread(cfg) as srv, srv.client() as client:
-        first = client.submit(make_input(character, preview_max_frames=5)).job_id
-        second = client.submit(make_input(character)).job_id
-        assert client.cancel(second).state == job_pb2.JOB_STATE_CANCELLED
-        events = list(client.watch(second))
+        # One compute slot, JOB_THREADS_PER_WORKER job threads: the jobs after those wait.
+        running = [client.submit(make_input(character, preview_max_frames=5)).job_id for _ in range(JOB_THREADS_PER_WORKER)]
+        queued = client.submit(make_input(character)).job_id
+        assert client.cancel(queued).state == job_pb2.JOB_STATE_CANCELLED
+        events = list(client.watch(queued))
         assert kinds(events) == ["state", "error"] and events[-1].error.code == grpc.StatusCode.CANCELLED.value[0]
-        client.cancel(first)
+        # a job waiting for the compute slot (running, blocked behind the first's renders) ends promptly too
+        t0 = time.monotonic()
+        client.cancel(running[-1])
+        assert list(client.watch(running[-1]))[-1].job_state == job_pb2.JOB_STATE_CANCELLED and time.monotonic() - t0 < 2.0
+        for job_id in running:
+            client.cancel(job_id)
 
 
 def test_reattach_loses_and_repeats_nothing(tmp_path, character):
@@ -178,15 +185,16 @@ def test_idempotency_key(client, character):
 def test_queue_full_is_resource_exhausted(tmp_path, character):
     cfg = make_config(tmp_path, render_preview=slow_renderer(0.3), limits=Limits(workers=1, max_queue=1))
     with ServerThread(cfg) as srv, srv.client() as client:
-        running = client.submit(make_input(character, preview_max_frames=6)).job_id
-        for event in client.watch(running):
-            if event.job_state == job_pb2.JOB_STATE_RUNNING:
-                break
+        running = [client.submit(make_input(character, preview_max_frames=6)).job_id for _ in range(JOB_THREADS_PER_WORKER)]
+        for job_id in running:
+            for event in client.watch(job_id):
+                if event.job_state == job_pb2.JOB_STATE_RUNNING:
+                    break
         queued = client.submit(make_input(character)).job_id
         with pytest.raises(grpc.RpcError) as err:
             client.submit(make_input(character))
         assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        for job_id in (queued, running):
+        for job_id in (queued, *running):
             client.cancel(job_id)
         assert client.health() == 1  # SERVING
 
