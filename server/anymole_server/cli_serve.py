@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain (with --tls-key)")
     parser.add_argument("--tls-key", type=Path, help="PEM private key (with --tls-cert)")
     parser.add_argument("--db", type=Path, help=f"SQLite job store (default {default_db_path()})")
-    parser.add_argument("--max-queue", type=int, default=d.max_queue, help=f"jobs that may wait for a worker (default {d.max_queue})")
-    parser.add_argument("--workers", type=int, default=d.workers, help=f"jobs run at once (default {d.workers})")
+    parser.add_argument("--max-queue", type=int, default=d.max_queue, help=f"jobs that may wait for a job thread (default {d.max_queue})")
+    parser.add_argument("--workers", type=int, default=d.workers, help=f"compute slots: jobs that render or run a video method at once (default {d.workers})")
     parser.add_argument("--max-joints", type=int, default=d.max_joints, help=f"default {d.max_joints}")
     parser.add_argument("--max-frames", type=int, default=d.max_frames, help=f"longest timeline/output in frames (default {d.max_frames})")
     parser.add_argument(
@@ -38,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "or 'tiny' (random weights, for plumbing tests); repeatable",
     )
     parser.add_argument("--adapter-cache", type=Path, help="folder for ICAdapt LoRA adapters (default ~/.cache/anymole/adapters)")
+    parser.add_argument(
+        "--keep-previews", choices=("last", "all", "none"), default="last",
+        help="preview images and pose previews a finished job keeps (default: the last of each per stage; results are always kept)",
+    )
     parser.add_argument("--max-message-mb", type=float, default=d.max_message_bytes / MIB, help=f"largest gRPC message either way, MiB (default {d.max_message_bytes // MIB})")
 
 
@@ -79,7 +83,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise ConfigError(f"--video-model: {exc.problem}") from None
     config = ServerConfig(
         host=args.host, port=args.port, token=token, tls_cert=cert, tls_key=key, db_path=args.db, limits=limits,
-        video_models=models, adapter_cache=args.adapter_cache,
+        video_models=models, adapter_cache=args.adapter_cache, keep_previews=args.keep_previews,
     )
     for name in models:
         if name not in config.video_priors:

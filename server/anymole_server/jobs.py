@@ -86,16 +86,46 @@ def job_row_to_proto(row: JobRow, result: bytes | None = None) -> job_pb2.Job:
     return job
 
 
+LIGHT_PRIORITY_MAX_WAIT_S = 0.25
+
+
+class _LightWork:
+    """Counts jobs in their light phase (started, first pose not yet sent). Heavy work yields
+    to them: on two cores a classical solve that competes with renders for the GIL takes
+    several times longer, and its pose is what an editor is waiting for."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._n = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            self._n += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._n -= 1
+
+    @property
+    def busy(self) -> bool:
+        return self._n > 0
+
+
 class _Slot:
     """One of the server's compute slots, taken on behalf of one job: waiting for it stops as
-    soon as the job is cancelled (:class:`Cancelled`)."""
+    soon as the job is cancelled (:class:`Cancelled`); once taken, it lets jobs in their light
+    phase run first (for at most :data:`LIGHT_PRIORITY_MAX_WAIT_S`)."""
 
-    def __init__(self, slots: threading.BoundedSemaphore, token: CancelToken):
-        self._slots, self._token = slots, token
+    def __init__(self, slots: threading.BoundedSemaphore, token: CancelToken, light: _LightWork | None = None):
+        self._slots, self._token, self._light = slots, token, light
 
     def __enter__(self) -> "_Slot":
         while not self._slots.acquire(timeout=0.05):
             self._token.check()
+        if self._light is not None and self._light.busy:
+            deadline = time.monotonic() + LIGHT_PRIORITY_MAX_WAIT_S
+            while self._light.busy and time.monotonic() < deadline and not self._token.cancelled:
+                time.sleep(0.002)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -109,6 +139,7 @@ class _Live:
         self.spec = spec
         self.token = CancelToken()
         self.cancel_logged = False
+        self.light = False  # in its light phase (see _LightWork)
 
 
 class JobManager:
@@ -118,6 +149,7 @@ class JobManager:
         self.limits = config.limits
         self._pool = ThreadPoolExecutor(max_workers=JOB_THREADS_PER_WORKER * self.limits.workers, thread_name_prefix="anymole-job")
         self._slots = threading.BoundedSemaphore(self.limits.workers)
+        self._light = _LightWork()
         self._lock = threading.Lock()
         self._pending: set[str] = set()  # queued, not yet started
         self._live: dict[str, _Live] = {}
@@ -368,12 +400,17 @@ class JobManager:
         try:
             emit = lambda e: self._on_pipeline_event(job_id, live, e)  # noqa: E731
             kw = dict(render_preview=self.config.render_preview, priors=self.config.priors)
-            slot = _Slot(self._slots, live.token)
+            slot = _Slot(self._slots, live.token, self._light)
             if CATALOGUE[spec.method].needs_prior:
                 with slot:  # the whole job is heavy
                     result = run_transition(spec.request, emit, live.token, **kw)
             else:
-                result = run_transition(spec.request, emit, live.token, slot=slot, **kw)
+                live.light = True
+                self._light.enter()
+                try:
+                    result = run_transition(spec.request, emit, live.token, slot=slot, **kw)
+                finally:
+                    self._end_light(live)
             payload = convert.result_to_proto(result, spec)
             data = payload.SerializeToString()
             self._append(job_id, lambda ev: ev.result.MergeFromString(data), state=st.SUCCEEDED, progress=1.0, result=data)
@@ -388,12 +425,20 @@ class JobManager:
             self._terminate(job_id, st.FAILED, exc)
             log.info("job %s failed: %s", job_id, exc)
 
+    def _end_light(self, live: _Live) -> None:
+        if live.light:
+            live.light = False
+            self._light.leave()
+
     def _on_pipeline_event(self, job_id: str, live: _Live, event) -> None:
         """Record a pipeline event. Preview and pose rates are the pipeline's (it does not make
-        what would be dropped), so every event is kept."""
+        what would be dropped), so every event is kept. A job's first pose ends its light
+        phase."""
         stage = event.stage if isinstance(event, StageEvent) else None
         progress = float(event.fraction) if isinstance(event, ProgressEvent) else None
         self._append(job_id, lambda ev: convert.event_to_proto(event, ev, live.spec), stage=stage, progress=progress)
+        if isinstance(event, PoseEvent):
+            self._end_light(live)
 
     # -- info -------------------------------------------------------------------------------
 
