@@ -20,7 +20,7 @@ from anymole_client import transport
 from anymole_client.errors import JobFailedError
 from anymole_client.follower import JobFollower, ReattachUpdate, Update
 from anymole_client.v1 import job_pb2, service_pb2, service_pb2_grpc
-from anymole_client.version import check_protocol_version
+from anymole_client.version import OK, check_protocol_version, compatibility
 
 
 class AsyncClient:
@@ -48,6 +48,7 @@ class AsyncClient:
         self._check_version = check_version
         self._info: Optional[service_pb2.GetServerInfoResponse] = None
         self.timeout_s = timeout_s
+        self.compatibility = (OK, "")  # see Client.compatibility
 
     async def close(self) -> None:
         await self._channel.close()
@@ -61,6 +62,7 @@ class AsyncClient:
     async def server_info(self, refresh: bool = False) -> service_pb2.GetServerInfoResponse:
         if self._info is None or refresh:
             info = await self._stub.GetServerInfo(service_pb2.GetServerInfoRequest(), metadata=self._metadata, timeout=self.timeout_s)
+            self.compatibility = compatibility(info.protocol_version)
             check_protocol_version(info.protocol_version)
             self._info = info
         return self._info

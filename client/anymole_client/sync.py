@@ -20,10 +20,10 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 import grpc
 
 from anymole_client import transport
-from anymole_client.errors import JobFailedError
+from anymole_client.errors import CANCELLED, JobFailedError
 from anymole_client.follower import JobFollower, ReattachUpdate, Update
 from anymole_client.v1 import job_pb2, service_pb2, service_pb2_grpc
-from anymole_client.version import check_protocol_version
+from anymole_client.version import OK, check_protocol_version, compatibility
 
 OnUpdate = Callable[[Update], None]
 
@@ -63,6 +63,9 @@ class Client:
         self._check_version = check_version
         self._info: Optional[service_pb2.GetServerInfoResponse] = None
         self.timeout_s = timeout_s
+        #: ``(outcome, message)`` of the version rule once the server answered (``"ok"``,
+        #: ``"warn"``; ``"refuse"`` raises), so a UI can show the minor-version warning.
+        self.compatibility = (OK, "")
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -82,6 +85,7 @@ class Client:
         version rule."""
         if self._info is None or refresh:
             info = self._stub.GetServerInfo(service_pb2.GetServerInfoRequest(), metadata=self._metadata, timeout=self.timeout_s)
+            self.compatibility = compatibility(info.protocol_version)
             check_protocol_version(info.protocol_version)
             self._info = info
         return self._info
@@ -165,11 +169,17 @@ class Client:
         after_event: int = 0,
         reconnect_s: float = 30.0,
         cancel: Optional[threading.Event] = None,
+        cancel_grace_s: float = 10.0,
     ) -> job_pb2.TransitionResult:
-        """Watch ``job_id`` to its end through a :class:`JobFollower`; see :meth:`run`."""
+        """Watch ``job_id`` to its end through a :class:`JobFollower`; see :meth:`run`.
+
+        When ``cancel`` is set, the job is cancelled (CancelJob) and followed to its terminal
+        event for up to ``cancel_grace_s`` seconds; after that the stream is dropped and
+        :class:`JobFailedError` (CANCELLED) is raised without waiting further."""
         follower = JobFollower(job_id, after_event)
         deadline: Optional[float] = None
         stop = threading.Event()
+        given_up = threading.Event()
         current = {"call": None}
 
         def watch_cancel() -> None:
@@ -179,6 +189,11 @@ class Client:
                         self.cancel(job_id)
                     except grpc.RpcError:
                         pass
+                    if not stop.wait(cancel_grace_s):  # no terminal event in time: let go
+                        given_up.set()
+                        call = current["call"]
+                        if call is not None:
+                            call.cancel()
                     return
 
         watcher = None
@@ -204,6 +219,8 @@ class Client:
                             if on_update is not None:
                                 on_update(update)
                 except grpc.RpcError as exc:
+                    if given_up.is_set():
+                        raise JobFailedError(job_id, CANCELLED, f"cancelled; no final event within {cancel_grace_s:g} s") from None
                     if not transport.is_retryable(exc):
                         raise
                     deadline = deadline or time.monotonic() + reconnect_s

@@ -5,8 +5,8 @@ rule every client applies to ``GetServerInfo.protocol_version``:
 - same major, another minor: **warn** (:class:`ProtocolVersionWarning`), then carry on;
 - a patch difference: fine.
 
-Versions are ``MAJOR.MINOR.PATCH``; a leading ``v`` and a ``-pre`` / ``+build`` suffix are
-ignored. The server reports the same constant (``anymole_server`` imports it from here).
+Versions are ``MAJOR.MINOR.PATCH`` (all three, no spaces); a leading ``v`` and a ``-pre`` /
+``+build`` suffix are ignored. The server reports the same constant (``anymole_server`` imports it from here).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ PROTOCOL_VERSION = "1.1.0"
 
 OK, WARN, REFUSE = "ok", "warn", "refuse"
 
-_SEMVER = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?\s*$")
+_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")
 
 
 def parse_version(version: str) -> Tuple[int, int, int]:
@@ -29,7 +29,7 @@ def parse_version(version: str) -> Tuple[int, int, int]:
     m = _SEMVER.match(version or "")
     if not m:
         raise IncompatibleServerError(f"protocol version {version!r} is not MAJOR.MINOR.PATCH")
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
 def compatibility(server: str, client: str = PROTOCOL_VERSION) -> Tuple[str, str]:

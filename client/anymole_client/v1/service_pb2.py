@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from anymole_client.v1 import job_pb2 as anymole_dot_v1_dot_job__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61nymole/v1/service.proto\x12\nanymole.v1\x1a\x14\x61nymole/v1/job.proto\"\x16\n\x14GetServerInfoRequest\"\xa5\x01\n\x06Limits\x12\x12\n\nmax_joints\x18\x01 \x01(\r\x12\x12\n\nmax_frames\x18\x02 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x03 \x01(\x04\x12\x11\n\tmax_queue\x18\x04 \x01(\r\x12\x18\n\x10max_preview_size\x18\x05 \x01(\r\x12\x1a\n\x12max_preview_frames\x18\x06 \x01(\r\x12\x0f\n\x07workers\x18\x07 \x01(\r\"\xbe\x01\n\nOptionInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12$\n\x04type\x18\x03 \x01(\x0e\x32\x16.anymole.v1.OptionType\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x14\n\x0c\x64\x65\x66\x61ult_json\x18\x05 \x01(\t\x12\x14\n\x07minimum\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07maximum\x18\x07 \x01(\x01H\x01\x88\x01\x01\x42\n\n\x08_minimumB\n\n\x08_maximum\"\xbf\x01\n\nMethodInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08runnable\x18\x03 \x01(\x08\x12\x1a\n\x12unavailable_reason\x18\x04 \x01(\t\x12\x13\n\x0bneeds_prior\x18\x05 \x01(\x08\x12\x12\n\nis_default\x18\x06 \x01(\x08\x12\x0e\n\x06stages\x18\x07 \x03(\t\x12\'\n\x07options\x18\x08 \x03(\x0b\x32\x16.anymole.v1.OptionInfo\"\xf2\x01\n\x0c\x43\x61pabilities\x12\x0f\n\x07methods\x18\x01 \x03(\t\x12\x16\n\x0e\x64\x65\x66\x61ult_method\x18\x02 \x01(\t\x12\x14\n\x0cvideo_priors\x18\x03 \x03(\t\x12\x10\n\x08renderer\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x05 \x01(\t\x12\"\n\x06limits\x18\x06 \x01(\x0b\x32\x12.anymole.v1.Limits\x12\x30\n\x0fpreview_formats\x18\x07 \x03(\x0e\x32\x17.anymole.v1.ImageFormat\x12+\n\x0bmethod_info\x18\x08 \x03(\x0b\x32\x16.anymole.v1.MethodInfo\"y\n\x15GetServerInfoResponse\x12\x18\n\x10protocol_version\x18\x01 \x01(\t\x12\x16\n\x0eserver_version\x18\x02 \x01(\t\x12.\n\x0c\x63\x61pabilities\x18\x03 \x01(\x0b\x32\x18.anymole.v1.Capabilities\"W\n\x10SubmitJobRequest\x12*\n\x05input\x18\x01 \x01(\x0b\x32\x1b.anymole.v1.TransitionInput\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"Z\n\x11SubmitJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.anymole.v1.JobState\x12\x10\n\x08\x65xisting\x18\x03 \x01(\x08\"6\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61\x66ter_event\x18\x02 \x01(\x04\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"1\n\x11\x43\x61ncelJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.anymole.v1.Job\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\".\n\x0eGetJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.anymole.v1.Job\"^\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12$\n\x06states\x18\x03 \x03(\x0e\x32\x14.anymole.v1.JobState\"J\n\x10ListJobsResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.anymole.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"X\n\x11TransitionRequest\x12*\n\x05input\x18\x01 \x01(\x0b\x32\x1b.anymole.v1.TransitionInput\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t*\x83\x01\n\nOptionType\x12\x1b\n\x17OPTION_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10OPTION_TYPE_BOOL\x10\x01\x12\x13\n\x0fOPTION_TYPE_INT\x10\x02\x12\x15\n\x11OPTION_TYPE_FLOAT\x10\x03\x12\x16\n\x12OPTION_TYPE_STRING\x10\x04\x32\x88\x04\n\x0e\x41nymoleService\x12T\n\rGetServerInfo\x12 .anymole.v1.GetServerInfoRequest\x1a!.anymole.v1.GetServerInfoResponse\x12H\n\tSubmitJob\x12\x1c.anymole.v1.SubmitJobRequest\x1a\x1d.anymole.v1.SubmitJobResponse\x12?\n\x08WatchJob\x12\x1b.anymole.v1.WatchJobRequest\x1a\x14.anymole.v1.JobEvent0\x01\x12H\n\tCancelJob\x12\x1c.anymole.v1.CancelJobRequest\x1a\x1d.anymole.v1.CancelJobResponse\x12?\n\x06GetJob\x12\x19.anymole.v1.GetJobRequest\x1a\x1a.anymole.v1.GetJobResponse\x12\x45\n\x08ListJobs\x12\x1b.anymole.v1.ListJobsRequest\x1a\x1c.anymole.v1.ListJobsResponse\x12\x43\n\nTransition\x12\x1d.anymole.v1.TransitionRequest\x1a\x14.anymole.v1.JobEvent0\x01\x42\x14\xaa\x02\x11\x41nyMoLe.Bridge.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61nymole/v1/service.proto\x12\nanymole.v1\x1a\x14\x61nymole/v1/job.proto\"\x16\n\x14GetServerInfoRequest\"\xa1\x03\n\x06Limits\x12\x12\n\nmax_joints\x18\x01 \x01(\r\x12\x12\n\nmax_frames\x18\x02 \x01(\r\x12\x19\n\x11max_message_bytes\x18\x03 \x01(\x04\x12\x11\n\tmax_queue\x18\x04 \x01(\r\x12\x18\n\x10max_preview_size\x18\x05 \x01(\r\x12\x1a\n\x12max_preview_frames\x18\x06 \x01(\r\x12\x0f\n\x07workers\x18\x07 \x01(\r\x12\x14\n\x0cmax_vertices\x18\x08 \x01(\r\x12\x11\n\tmax_faces\x18\t \x01(\r\x12\x16\n\x0emax_influences\x18\n \x01(\r\x12\x1a\n\x12max_preview_pixels\x18\x0b \x01(\x04\x12\x19\n\x11max_decoded_bytes\x18\x0c \x01(\x04\x12\x0f\n\x07min_fps\x18\r \x01(\x01\x12\x0f\n\x07max_fps\x18\x0e \x01(\x01\x12\x12\n\nmin_unit_m\x18\x0f \x01(\x01\x12\x12\n\nmax_unit_m\x18\x10 \x01(\x01\x12\x14\n\x0cmax_extent_m\x18\x11 \x01(\x01\x12\"\n\x1amax_concurrent_validations\x18\x12 \x01(\r\"\xbe\x01\n\nOptionInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12$\n\x04type\x18\x03 \x01(\x0e\x32\x16.anymole.v1.OptionType\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x14\n\x0c\x64\x65\x66\x61ult_json\x18\x05 \x01(\t\x12\x14\n\x07minimum\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07maximum\x18\x07 \x01(\x01H\x01\x88\x01\x01\x42\n\n\x08_minimumB\n\n\x08_maximum\"\xbf\x01\n\nMethodInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08runnable\x18\x03 \x01(\x08\x12\x1a\n\x12unavailable_reason\x18\x04 \x01(\t\x12\x13\n\x0bneeds_prior\x18\x05 \x01(\x08\x12\x12\n\nis_default\x18\x06 \x01(\x08\x12\x0e\n\x06stages\x18\x07 \x03(\t\x12\'\n\x07options\x18\x08 \x03(\x0b\x32\x16.anymole.v1.OptionInfo\"\xf2\x01\n\x0c\x43\x61pabilities\x12\x0f\n\x07methods\x18\x01 \x03(\t\x12\x16\n\x0e\x64\x65\x66\x61ult_method\x18\x02 \x01(\t\x12\x14\n\x0cvideo_priors\x18\x03 \x03(\t\x12\x10\n\x08renderer\x18\x04 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x05 \x01(\t\x12\"\n\x06limits\x18\x06 \x01(\x0b\x32\x12.anymole.v1.Limits\x12\x30\n\x0fpreview_formats\x18\x07 \x03(\x0e\x32\x17.anymole.v1.ImageFormat\x12+\n\x0bmethod_info\x18\x08 \x03(\x0b\x32\x16.anymole.v1.MethodInfo\"y\n\x15GetServerInfoResponse\x12\x18\n\x10protocol_version\x18\x01 \x01(\t\x12\x16\n\x0eserver_version\x18\x02 \x01(\t\x12.\n\x0c\x63\x61pabilities\x18\x03 \x01(\x0b\x32\x18.anymole.v1.Capabilities\"W\n\x10SubmitJobRequest\x12*\n\x05input\x18\x01 \x01(\x0b\x32\x1b.anymole.v1.TransitionInput\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\"Z\n\x11SubmitJobResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.anymole.v1.JobState\x12\x10\n\x08\x65xisting\x18\x03 \x01(\x08\"6\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61\x66ter_event\x18\x02 \x01(\x04\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"1\n\x11\x43\x61ncelJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.anymole.v1.Job\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\".\n\x0eGetJobResponse\x12\x1c\n\x03job\x18\x01 \x01(\x0b\x32\x0f.anymole.v1.Job\"^\n\x0fListJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12$\n\x06states\x18\x03 \x03(\x0e\x32\x14.anymole.v1.JobState\"J\n\x10ListJobsResponse\x12\x1d\n\x04jobs\x18\x01 \x03(\x0b\x32\x0f.anymole.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"X\n\x11TransitionRequest\x12*\n\x05input\x18\x01 \x01(\x0b\x32\x1b.anymole.v1.TransitionInput\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t*\x83\x01\n\nOptionType\x12\x1b\n\x17OPTION_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10OPTION_TYPE_BOOL\x10\x01\x12\x13\n\x0fOPTION_TYPE_INT\x10\x02\x12\x15\n\x11OPTION_TYPE_FLOAT\x10\x03\x12\x16\n\x12OPTION_TYPE_STRING\x10\x04\x32\x88\x04\n\x0e\x41nymoleService\x12T\n\rGetServerInfo\x12 .anymole.v1.GetServerInfoRequest\x1a!.anymole.v1.GetServerInfoResponse\x12H\n\tSubmitJob\x12\x1c.anymole.v1.SubmitJobRequest\x1a\x1d.anymole.v1.SubmitJobResponse\x12?\n\x08WatchJob\x12\x1b.anymole.v1.WatchJobRequest\x1a\x14.anymole.v1.JobEvent0\x01\x12H\n\tCancelJob\x12\x1c.anymole.v1.CancelJobRequest\x1a\x1d.anymole.v1.CancelJobResponse\x12?\n\x06GetJob\x12\x19.anymole.v1.GetJobRequest\x1a\x1a.anymole.v1.GetJobResponse\x12\x45\n\x08ListJobs\x12\x1b.anymole.v1.ListJobsRequest\x1a\x1c.anymole.v1.ListJobsResponse\x12\x43\n\nTransition\x12\x1d.anymole.v1.TransitionRequest\x1a\x14.anymole.v1.JobEvent0\x01\x42\x14\xaa\x02\x11\x41nyMoLe.Bridge.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,40 +33,40 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'anymole.v1.service_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\252\002\021AnyMoLe.Bridge.V1'
-  _globals['_OPTIONTYPE']._serialized_start=1677
-  _globals['_OPTIONTYPE']._serialized_end=1808
+  _globals['_OPTIONTYPE']._serialized_start=1929
+  _globals['_OPTIONTYPE']._serialized_end=2060
   _globals['_GETSERVERINFOREQUEST']._serialized_start=62
   _globals['_GETSERVERINFOREQUEST']._serialized_end=84
   _globals['_LIMITS']._serialized_start=87
-  _globals['_LIMITS']._serialized_end=252
-  _globals['_OPTIONINFO']._serialized_start=255
-  _globals['_OPTIONINFO']._serialized_end=445
-  _globals['_METHODINFO']._serialized_start=448
-  _globals['_METHODINFO']._serialized_end=639
-  _globals['_CAPABILITIES']._serialized_start=642
-  _globals['_CAPABILITIES']._serialized_end=884
-  _globals['_GETSERVERINFORESPONSE']._serialized_start=886
-  _globals['_GETSERVERINFORESPONSE']._serialized_end=1007
-  _globals['_SUBMITJOBREQUEST']._serialized_start=1009
-  _globals['_SUBMITJOBREQUEST']._serialized_end=1096
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=1098
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=1188
-  _globals['_WATCHJOBREQUEST']._serialized_start=1190
-  _globals['_WATCHJOBREQUEST']._serialized_end=1244
-  _globals['_CANCELJOBREQUEST']._serialized_start=1246
-  _globals['_CANCELJOBREQUEST']._serialized_end=1280
-  _globals['_CANCELJOBRESPONSE']._serialized_start=1282
-  _globals['_CANCELJOBRESPONSE']._serialized_end=1331
-  _globals['_GETJOBREQUEST']._serialized_start=1333
-  _globals['_GETJOBREQUEST']._serialized_end=1364
-  _globals['_GETJOBRESPONSE']._serialized_start=1366
-  _globals['_GETJOBRESPONSE']._serialized_end=1412
-  _globals['_LISTJOBSREQUEST']._serialized_start=1414
-  _globals['_LISTJOBSREQUEST']._serialized_end=1508
-  _globals['_LISTJOBSRESPONSE']._serialized_start=1510
-  _globals['_LISTJOBSRESPONSE']._serialized_end=1584
-  _globals['_TRANSITIONREQUEST']._serialized_start=1586
-  _globals['_TRANSITIONREQUEST']._serialized_end=1674
-  _globals['_ANYMOLESERVICE']._serialized_start=1811
-  _globals['_ANYMOLESERVICE']._serialized_end=2331
+  _globals['_LIMITS']._serialized_end=504
+  _globals['_OPTIONINFO']._serialized_start=507
+  _globals['_OPTIONINFO']._serialized_end=697
+  _globals['_METHODINFO']._serialized_start=700
+  _globals['_METHODINFO']._serialized_end=891
+  _globals['_CAPABILITIES']._serialized_start=894
+  _globals['_CAPABILITIES']._serialized_end=1136
+  _globals['_GETSERVERINFORESPONSE']._serialized_start=1138
+  _globals['_GETSERVERINFORESPONSE']._serialized_end=1259
+  _globals['_SUBMITJOBREQUEST']._serialized_start=1261
+  _globals['_SUBMITJOBREQUEST']._serialized_end=1348
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=1350
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=1440
+  _globals['_WATCHJOBREQUEST']._serialized_start=1442
+  _globals['_WATCHJOBREQUEST']._serialized_end=1496
+  _globals['_CANCELJOBREQUEST']._serialized_start=1498
+  _globals['_CANCELJOBREQUEST']._serialized_end=1532
+  _globals['_CANCELJOBRESPONSE']._serialized_start=1534
+  _globals['_CANCELJOBRESPONSE']._serialized_end=1583
+  _globals['_GETJOBREQUEST']._serialized_start=1585
+  _globals['_GETJOBREQUEST']._serialized_end=1616
+  _globals['_GETJOBRESPONSE']._serialized_start=1618
+  _globals['_GETJOBRESPONSE']._serialized_end=1664
+  _globals['_LISTJOBSREQUEST']._serialized_start=1666
+  _globals['_LISTJOBSREQUEST']._serialized_end=1760
+  _globals['_LISTJOBSRESPONSE']._serialized_start=1762
+  _globals['_LISTJOBSRESPONSE']._serialized_end=1836
+  _globals['_TRANSITIONREQUEST']._serialized_start=1838
+  _globals['_TRANSITIONREQUEST']._serialized_end=1926
+  _globals['_ANYMOLESERVICE']._serialized_start=2063
+  _globals['_ANYMOLESERVICE']._serialized_end=2583
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,7 @@ class GetServerInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_joints", "max_frames", "max_message_bytes", "max_queue", "max_preview_size", "max_preview_frames", "workers")
+    __slots__ = ("max_joints", "max_frames", "max_message_bytes", "max_queue", "max_preview_size", "max_preview_frames", "workers", "max_vertices", "max_faces", "max_influences", "max_preview_pixels", "max_decoded_bytes", "min_fps", "max_fps", "min_unit_m", "max_unit_m", "max_extent_m", "max_concurrent_validations")
     MAX_JOINTS_FIELD_NUMBER: _ClassVar[int]
     MAX_FRAMES_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,17 @@ class Limits(_message.Message):
     MAX_PREVIEW_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_PREVIEW_FRAMES_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
+    MAX_VERTICES_FIELD_NUMBER: _ClassVar[int]
+    MAX_FACES_FIELD_NUMBER: _ClassVar[int]
+    MAX_INFLUENCES_FIELD_NUMBER: _ClassVar[int]
+    MAX_PREVIEW_PIXELS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DECODED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MIN_FPS_FIELD_NUMBER: _ClassVar[int]
+    MAX_FPS_FIELD_NUMBER: _ClassVar[int]
+    MIN_UNIT_M_FIELD_NUMBER: _ClassVar[int]
+    MAX_UNIT_M_FIELD_NUMBER: _ClassVar[int]
+    MAX_EXTENT_M_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_VALIDATIONS_FIELD_NUMBER: _ClassVar[int]
     max_joints: int
     max_frames: int
     max_message_bytes: int
@@ -41,7 +52,18 @@ class Limits(_message.Message):
     max_preview_size: int
     max_preview_frames: int
     workers: int
-    def __init__(self, max_joints: _Optional[int] = ..., max_frames: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_queue: _Optional[int] = ..., max_preview_size: _Optional[int] = ..., max_preview_frames: _Optional[int] = ..., workers: _Optional[int] = ...) -> None: ...
+    max_vertices: int
+    max_faces: int
+    max_influences: int
+    max_preview_pixels: int
+    max_decoded_bytes: int
+    min_fps: float
+    max_fps: float
+    min_unit_m: float
+    max_unit_m: float
+    max_extent_m: float
+    max_concurrent_validations: int
+    def __init__(self, max_joints: _Optional[int] = ..., max_frames: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_queue: _Optional[int] = ..., max_preview_size: _Optional[int] = ..., max_preview_frames: _Optional[int] = ..., workers: _Optional[int] = ..., max_vertices: _Optional[int] = ..., max_faces: _Optional[int] = ..., max_influences: _Optional[int] = ..., max_preview_pixels: _Optional[int] = ..., max_decoded_bytes: _Optional[int] = ..., min_fps: _Optional[float] = ..., max_fps: _Optional[float] = ..., min_unit_m: _Optional[float] = ..., max_unit_m: _Optional[float] = ..., max_extent_m: _Optional[float] = ..., max_concurrent_validations: _Optional[int] = ...) -> None: ...
 
 class OptionInfo(_message.Message):
     __slots__ = ("name", "field", "type", "description", "default_json", "minimum", "maximum")
