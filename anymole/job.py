@@ -112,6 +112,33 @@ class CancelToken:
         return self._event.wait(timeout_s)
 
 
+_current = threading.local()
+
+
+class cancellable:
+    """``with cancellable(token):`` makes ``token`` this thread's current one, so that deep
+    loops with no token of their own (a rasteriser's chunks) can stop: :func:`checkpoint`."""
+
+    def __init__(self, token: CancelToken):
+        self._token = token
+
+    def __enter__(self) -> CancelToken:
+        self._previous = getattr(_current, "token", None)
+        _current.token = self._token
+        return self._token
+
+    def __exit__(self, *exc) -> None:
+        _current.token = self._previous
+
+
+def checkpoint() -> None:
+    """Raise :class:`Cancelled` when this thread's current token (see :class:`cancellable`) is
+    cancelled; a no-op otherwise. Cheap: call it in every long loop."""
+    token = getattr(_current, "token", None)
+    if token is not None:
+        token.check()
+
+
 # -- request and result ---------------------------------------------------------------------
 
 

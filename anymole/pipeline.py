@@ -28,6 +28,7 @@ from anymole.job import (
     StageEvent,
     TransitionRequest,
     TransitionResult,
+    cancellable,
     ignore,
 )
 from anymole.methods.catalogue import CATALOGUE, CLASSICAL_METHODS, VIDEO_METHODS, available_methods
@@ -77,4 +78,5 @@ def run_transition(
         raise ValidationError(where, f"unknown option(s) {unknown} for method {spec.name!r}; known: {[o.name for o in spec.options]}")
     ctx.cancel.check()
     ctx.progress.report("validate", 1.0, "request accepted")
-    return spec.load_runner()(request, ctx)
+    with cancellable(ctx.cancel):  # deep loops (the rasteriser) check it too
+        return spec.load_runner()(request, ctx)

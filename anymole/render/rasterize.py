@@ -46,6 +46,8 @@ import torch
 import torch.nn.functional as F_
 from torch import Tensor
 
+from anymole.job import checkpoint
+
 __all__ = ["Fragments", "rasterize", "soft_silhouette", "interpolate", "shade_lambert", "vertex_normals"]
 
 
@@ -196,6 +198,7 @@ def rasterize(
         flat_area = area2.reshape(B * F)
         zbuf = torch.full((B * H * W,), _NO_FACE, dtype=torch.int64, device=verts.device)
         for start, stop, total in _chunks(boxes.counts, max_candidates):
+            checkpoint()  # a frame of a big mesh can take seconds: stop when the job is cancelled
             tid, px, py = _candidates(boxes, start, stop, total)
             t = boxes.tri[tid]
             ct = flat_tri[t]
@@ -271,6 +274,7 @@ class _SoftCoverageLog(torch.autograd.Function):
         ctx.boxes, ctx.pix_base, ctx.sigma, ctx.max_candidates = boxes, pix_base, sigma, max_candidates
         log_q = torch.zeros(npix, dtype=cols.dtype, device=cols.device)
         for start, stop, total in _chunks(boxes.counts, max_candidates):
+            checkpoint()  # a frame of a big mesh can take seconds: stop when the job is cancelled
             tid, px, py = _candidates(boxes, start, stop, total)
             s = _signed_distance(cols.index_select(1, tid), px, py) / sigma
             log_q.index_add_(0, pix_base.index_select(0, tid) + py * boxes.width + px, -F_.softplus(s))
@@ -283,6 +287,7 @@ class _SoftCoverageLog(torch.autograd.Function):
         boxes, pix_base, sigma = ctx.boxes, ctx.pix_base, ctx.sigma
         grad_cols = torch.zeros_like(cols)
         for start, stop, total in _chunks(boxes.counts, ctx.max_candidates):
+            checkpoint()  # a frame of a big mesh can take seconds: stop when the job is cancelled
             tid, px, py = _candidates(boxes, start, stop, total)
             g = grad_log_q.index_select(0, pix_base.index_select(0, tid) + py * boxes.width + px)
             keep = g != 0

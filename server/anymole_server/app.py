@@ -9,9 +9,11 @@ interceptors, and the job runner over the SQLite store.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+import time
 
 import grpc
 from grpc import aio
@@ -26,7 +28,7 @@ from anymole_server.config import ConfigError, ServerConfig
 from anymole_server.interceptors import ErrorMappingInterceptor
 from anymole_server.jobs import JobManager
 from anymole_server.servicer import AnymoleServicer
-from anymole_server.store import Store
+from anymole_server.store import Store, StoreOpenError
 from anymole_server.version import PROTOCOL_VERSION, SERVER_VERSION
 
 log = logging.getLogger("anymole_server")
@@ -88,15 +90,7 @@ def server_info(config: ServerConfig) -> service_pb2.GetServerInfoResponse:
             video_priors=list(config.video_priors),
             renderer=RENDERER,
             device=device_name(),
-            limits=service_pb2.Limits(
-                max_joints=lim.max_joints,
-                max_frames=lim.max_frames,
-                max_message_bytes=lim.max_message_bytes,
-                max_queue=lim.max_queue,
-                max_preview_size=lim.max_preview_size,
-                max_preview_frames=lim.max_preview_frames,
-                workers=lim.workers,
-            ),
+            limits=service_pb2.Limits(**{f.name: getattr(lim, f.name) for f in service_pb2.Limits.DESCRIPTOR.fields}),
             preview_formats=[job_pb2.IMAGE_FORMAT_JPEG, job_pb2.IMAGE_FORMAT_PNG],
         ),
     )
@@ -122,16 +116,37 @@ class RunningServer:
         self._stopped = False
 
     async def stop(self, grace: float | None = 1.0) -> None:
-        """Stop serving: health NOT_SERVING, interrupt jobs, stop the gRPC server, close the
-        store. Idempotent."""
+        """Stop serving within about ``grace`` seconds (None: wait for every job): health
+        NOT_SERVING, interrupt jobs (one still running after ``grace`` is marked INTERRUPTED
+        and left behind), stop the gRPC server (calls still open after the rest of ``grace``
+        are cancelled), close the store. Idempotent."""
         if self._stopped:
             return
         self._stopped = True
+        t0 = time.monotonic()
         await self.health.enter_graceful_shutdown()
-        await self.jobs.shutdown()
-        await self.grpc_server.stop(grace)
+        await self.jobs.shutdown(timeout_s=grace)
+        left = None if grace is None else max(0.1, grace - (time.monotonic() - t0))
+        await self.grpc_server.stop(left)
         self.store.close()
         log.info("server on %s stopped", self.address)
+
+    async def _sync_health(self) -> None:
+        """Health follows the store: NOT_SERVING while it fails (submit answers UNAVAILABLE),
+        SERVING when it works again. The store's state is read when this runs, so updates
+        that arrive out of order still end on the current one."""
+        if self._stopped:
+            return
+        status = health_pb2.HealthCheckResponse.SERVING if self.store.healthy else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, status)
+
+    def _on_store_change(self, loop: asyncio.AbstractEventLoop, failure: str | None) -> None:  # any thread
+        del failure
+        try:
+            loop.call_soon_threadsafe(lambda: loop.create_task(self._sync_health()))
+        except RuntimeError:  # loop closed: stopping
+            pass
 
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
@@ -150,13 +165,16 @@ async def serve(config: ServerConfig) -> tuple[RunningServer, int]:
     Lowers the process's GIL switch interval to :data:`SWITCH_INTERVAL_S`."""
     config.check()
     sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
-    store = Store(config.resolved_db_path)
+    try:
+        store = Store(config.resolved_db_path)
+    except StoreOpenError as exc:  # one line: the path and what to do
+        raise ConfigError(str(exc)) from None
     jobs = JobManager(store, config)
     await jobs.start()
 
     interceptors: list[aio.ServerInterceptor] = []
-    if config.token:
-        interceptors.append(BearerTokenInterceptor(config.token))
+    if config.tenants:
+        interceptors.append(BearerTokenInterceptor(config.tenants))
     interceptors.append(ErrorMappingInterceptor())
     size = int(config.limits.max_message_bytes)
     server = aio.server(
@@ -167,7 +185,7 @@ async def serve(config: ServerConfig) -> tuple[RunningServer, int]:
             ("grpc.so_reuseport", 0),
         ],
     )
-    service_pb2_grpc.add_AnymoleServiceServicer_to_server(AnymoleServicer(jobs, server_info(config)), server)
+    service_pb2_grpc.add_AnymoleServiceServicer_to_server(AnymoleServicer(jobs, server_info(config), config.tenants), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
@@ -186,8 +204,10 @@ async def serve(config: ServerConfig) -> tuple[RunningServer, int]:
         store.close()
         raise ConfigError(f"cannot bind {address}")
     await server.start()
-    for name in ("", SERVICE_NAME):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     bound = format_address(config.host, port)
+    running = RunningServer(server, jobs, health_servicer, store, bound, port)
+    loop = asyncio.get_running_loop()
+    store.add_listener(lambda failure: running._on_store_change(loop, failure))
+    await running._sync_health()  # SERVING (unless the store failed already)
     log.info("listening on %s (%s, %s auth, db %s)", bound, "TLS" if config.tls_cert else "plaintext", "token" if config.token else "no", store.path)
-    return RunningServer(server, jobs, health_servicer, store, bound, port), port
+    return running, port

@@ -3,13 +3,24 @@
 Binds 127.0.0.1:50051 by default. Any non-loopback address needs ``--token-file`` (exit code 2
 otherwise). TLS with ``--tls-cert``/``--tls-key`` (PEM files). The listening address is logged;
 the token never is.
+
+A database that cannot be used (unreadable, read-only, corrupt, not a database, a newer schema)
+is one line on stderr naming the path and what to do, and exit code 2. SIGTERM or SIGINT stops
+the server within ``--shutdown-grace-s`` whatever is running: jobs still running then are
+marked INTERRUPTED and the process exits without waiting for their threads; a second signal
+exits at once. Finished jobs are deleted after ``--retain-days`` or beyond ``--retain-jobs``
+(housekeeping, every minute, bounded); ``--vacuum`` applies retention and VACUUMs the database,
+then exits (the running server gives free pages back by itself through incremental
+auto-vacuum, on databases made by this version or vacuumed once).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
 from pathlib import Path
 
 from anymole_server.config import MIB, ConfigError, Limits, ServerConfig, default_db_path, is_loopback
@@ -17,6 +28,7 @@ from anymole_server.config import MIB, ConfigError, Limits, ServerConfig, defaul
 log = logging.getLogger("anymole_server")
 
 EXIT_CONFIG = 2
+EXIT_SIGNAL = 130
 HELP = "Run the gRPC server."
 
 
@@ -24,7 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = Limits()
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; anything but loopback needs --token-file)")
     parser.add_argument("--port", type=int, default=50051, help="port (default 50051; 0 picks a free one)")
-    parser.add_argument("--token-file", type=Path, help="file holding the bearer token clients must send")
+    parser.add_argument(
+        "--token-file", type=Path,
+        help="bearer tokens clients must send: one per line, 'TOKEN' or 'TENANT TOKEN' (each tenant sees only its own jobs)",
+    )
+    parser.add_argument(
+        "--insecure-token-over-plaintext", action="store_true",
+        help="allow a token on a non-loopback address without TLS (it then travels in clear text)",
+    )
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain (with --tls-key)")
     parser.add_argument("--tls-key", type=Path, help="PEM private key (with --tls-cert)")
     parser.add_argument("--db", type=Path, help=f"SQLite job store (default {default_db_path()})")
@@ -43,20 +62,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="preview images and pose previews a finished job keeps (default: the last of each per stage; results are always kept)",
     )
     parser.add_argument("--max-message-mb", type=float, default=d.max_message_bytes / MIB, help=f"largest gRPC message either way, MiB (default {d.max_message_bytes // MIB})")
+    c = ServerConfig
+    parser.add_argument(
+        "--retain-days", type=float, default=c.retain_jobs_days, metavar="DAYS",
+        help=f"delete finished jobs (events, previews, result) this many days after they end; 0 keeps them (default {c.retain_jobs_days:g})",
+    )
+    parser.add_argument(
+        "--retain-jobs", type=int, default=c.retain_jobs_max, metavar="N",
+        help=f"keep at most the newest N finished jobs; 0: no limit (default {c.retain_jobs_max})",
+    )
+    parser.add_argument(
+        "--vacuum", action="store_true",
+        help="apply retention to the database, VACUUM it (rewrite it compactly), print the sizes and exit; run it while no server uses the database",
+    )
+    parser.add_argument(
+        "--shutdown-grace-s", type=float, default=c.shutdown_grace_s, metavar="S",
+        help=f"on SIGTERM/SIGINT, seconds to let running jobs stop before they are marked interrupted and the server exits (default {c.shutdown_grace_s:g})",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """Build the configuration; :class:`ConfigError` for anything that must not start."""
-    from anymole_server.auth import load_token, token_file_is_private
+    from anymole_server.auth import load_tokens, token_file_is_private
 
     if not is_loopback(args.host) and args.token_file is None:
         raise ConfigError(
             f"refusing to bind {args.host!r} without --token-file: only loopback addresses "
             "(127.0.0.1, ::1, localhost) may serve without authentication"
         )
-    token = None
+    token, tenants = None, {}
     if args.token_file is not None:
-        token = load_token(args.token_file)
+        tenants = load_tokens(args.token_file)
+        token = next(iter(tenants))
         if not token_file_is_private(args.token_file):
             log.warning("token file %s is readable by other users; chmod 600 it", args.token_file)
     cert = key = None
@@ -82,9 +119,13 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     except ValidationError as exc:
         raise ConfigError(f"--video-model: {exc.problem}") from None
     config = ServerConfig(
-        host=args.host, port=args.port, token=token, tls_cert=cert, tls_key=key, db_path=args.db, limits=limits,
+        host=args.host, port=args.port, token=token, tenants=tenants, tls_cert=cert, tls_key=key, db_path=args.db, limits=limits,
+        insecure_token_over_plaintext=args.insecure_token_over_plaintext,
         video_models=models, adapter_cache=args.adapter_cache, keep_previews=args.keep_previews,
     )
+    if args.retain_days < 0 or args.retain_jobs < 0 or args.shutdown_grace_s < 0:
+        raise ConfigError("--retain-days, --retain-jobs and --shutdown-grace-s must not be negative")
+    config.retain_jobs_days, config.retain_jobs_max, config.shutdown_grace_s = args.retain_days, args.retain_jobs, args.shutdown_grace_s
     for name in models:
         if name not in config.video_priors:
             log.warning("video prior %r is configured but not loadable (%s has no model_index.json)", name, models[name])
@@ -110,17 +151,28 @@ async def _main(config: ServerConfig) -> None:
     try:
         await stop.wait()
     finally:
-        await server.stop(grace=2.0)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal ends the process at once
+            try:
+                loop.add_signal_handler(sig, _exit_now)
+            except (NotImplementedError, RuntimeError):
+                pass
+        print("anymole serve: stopping", file=sys.stderr, flush=True)
+        await server.stop(grace=config.shutdown_grace_s)
 
 
-def run(args: argparse.Namespace) -> int:
+def _exit_now() -> None:
+    print("anymole serve: second signal: exiting now", file=sys.stderr, flush=True)
+    logging.shutdown()
+    os._exit(EXIT_SIGNAL)
+
+
+def serve_until_signal(config: ServerConfig) -> int:
+    """Serve ``config`` until SIGTERM or SIGINT, then stop within ``config.shutdown_grace_s``
+    (jobs still running are marked INTERRUPTED) — and exit even when a job thread is stuck in
+    code that never checks for cancellation (the process does not wait for it). Returns the
+    exit code (2 for a configuration or database that cannot start)."""
     import asyncio
 
-    try:
-        config = config_from_args(args)
-    except ConfigError as exc:
-        print(f"anymole serve: error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
     try:
         asyncio.run(_main(config))
     except ConfigError as exc:
@@ -128,4 +180,46 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         pass
+    stuck = [t.name for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon and t.is_alive()]
+    if stuck:  # the interpreter would join them at exit: do not wait for a stuck renderer
+        log.warning("exiting with %d job thread(s) still busy (%s); their jobs are marked interrupted", len(stuck), ", ".join(stuck[:4]))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(0)
     return 0
+
+
+def vacuum(config: ServerConfig) -> int:
+    """``anymole serve --vacuum``: retention, then VACUUM, on ``config``'s database; prints
+    what it did. Exit code 2 when the database cannot be opened or is in use."""
+    from anymole_server.store import Store, StoreUnavailable
+
+    try:
+        store = Store(config.resolved_db_path)
+    except StoreUnavailable as exc:
+        print(f"anymole serve: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        days, most = config.retain_jobs_days, config.retain_jobs_max
+        deleted = store.delete_finished(older_than_s=days * 86400.0 if days > 0 else None, keep_max=most if most > 0 else None, max_jobs=2**62)
+        before, after = store.vacuum()
+        jobs = store.count_jobs()
+    except StoreUnavailable as exc:
+        print(f"anymole serve: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        store.close()
+    print(f"anymole serve --vacuum: {store.path}: deleted {deleted} finished jobs past retention, {jobs} jobs kept; {before / MIB:.2f} MiB -> {after / MIB:.2f} MiB")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        print(f"anymole serve: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.vacuum:
+        return vacuum(config)
+    return serve_until_signal(config)

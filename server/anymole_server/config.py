@@ -52,13 +52,26 @@ class Limits:
     max_preview_size: int = 1024
     max_preview_frames: int = 64
     workers: int = 1
+    max_vertices: int = 100_000
+    max_faces: int = 200_000
+    max_influences: int = 8
+    max_preview_pixels: int = 16 * MIB  # width * height * frames per stage (e.g. 64 frames at 512²)
+    max_decoded_bytes: int = 256 * MIB
+    min_fps: float = 0.1
+    max_fps: float = 1000.0
+    min_unit_m: float = 1e-6
+    max_unit_m: float = 1e6
+    max_extent_m: float = 1e4  # 10 km: anything farther from the origin is not a character
+    max_concurrent_validations: int = 4
 
 
 @dataclass
 class ServerConfig:
     """Everything ``serve`` needs.
 
-    ``token``: the bearer token (None: no authentication — allowed on loopback only).
+    ``token``: the bearer token (None: no authentication — allowed on loopback only);
+    ``tenants``: token → tenant for several tokens (``token`` alone is tenant ``default``).
+    A token on a non-loopback address needs TLS unless ``insecure_token_over_plaintext``.
     ``tls_cert`` / ``tls_key``: PEM bytes (both or neither). ``db_path``: SQLite file (None: the
     user data dir). ``render_preview``: test seam replacing the preview renderer
     (``(skeleton, motion, frame_index, options) -> bytes``). ``video_models``: prior name →
@@ -72,6 +85,8 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 50051
     token: str | None = field(default=None, repr=False)
+    tenants: dict[str, str] = field(default_factory=dict, repr=False)
+    insecure_token_over_plaintext: bool = False
     tls_cert: bytes | None = field(default=None, repr=False)
     tls_key: bytes | None = field(default=None, repr=False)
     db_path: Path | None = None
@@ -81,9 +96,24 @@ class ServerConfig:
     render_preview: Callable[..., bytes] | None = None
     keep_previews: str = "last"
     keep_previews_for_s: float = 60.0
+    # Retention and housekeeping (see anymole_server.store and JobManager.housekeeping):
+    # finished jobs older than ``retain_jobs_days`` or beyond the newest ``retain_jobs_max`` are
+    # deleted (0 disables either), every ``housekeeping_interval_s``; the store is checked
+    # (deleted file, recovery from a full or read-only disk) every ``store_check_interval_s``.
+    # ``shutdown_grace_s``: how long ``anymole serve`` waits for running jobs on SIGTERM.
+    retain_jobs_days: float = 30.0
+    retain_jobs_max: int = 10_000
+    housekeeping_interval_s: float = 60.0
+    store_check_interval_s: float = 1.0
+    shutdown_grace_s: float = 5.0
 
     def __post_init__(self) -> None:
         from anymole.video.registry import PriorRegistry
+
+        if self.token and not self.tenants:
+            self.tenants = {self.token: "default"}
+        elif self.tenants and not self.token:
+            self.token = next(iter(self.tenants))
 
         self.priors = PriorRegistry(self.video_models, adapter_cache=self.adapter_cache)
 
@@ -94,17 +124,25 @@ class ServerConfig:
 
     def check(self) -> None:
         """Raise :class:`ConfigError` for a configuration that must not start."""
-        if not is_loopback(self.host) and not self.token:
+        if not is_loopback(self.host) and not self.tenants:
             raise ConfigError(
                 f"refusing to bind {self.host!r} without a token: only loopback addresses "
                 "(127.0.0.1, ::1, localhost) may run without authentication; pass --token-file"
+            )
+        if not is_loopback(self.host) and self.tls_cert is None and not self.insecure_token_over_plaintext:
+            raise ConfigError(
+                f"refusing to bind {self.host!r} with a token but without TLS: the token would travel in clear text. "
+                "Pass --tls-cert and --tls-key, or --insecure-token-over-plaintext on a network you trust"
             )
         if self.keep_previews not in ("last", "all", "none"):
             raise ConfigError(f"keep_previews must be 'last', 'all' or 'none', got {self.keep_previews!r}")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ConfigError("TLS needs both a certificate and a key (--tls-cert and --tls-key)")
         lim = self.limits
-        for name in ("max_joints", "max_frames", "max_message_bytes", "max_queue", "max_preview_size", "max_preview_frames", "workers"):
+        for name in (
+            "max_joints", "max_frames", "max_message_bytes", "max_queue", "max_preview_size", "max_preview_frames", "workers",
+            "max_vertices", "max_faces", "max_influences", "max_preview_pixels", "max_decoded_bytes", "max_concurrent_validations",
+        ):
             if getattr(lim, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(lim, name)}")
         if lim.max_preview_size < 16:

@@ -50,11 +50,20 @@ DEFAULT_PREVIEW_FRAMES = 8
 DEFAULT_POSE_RATE_HZ = 4.0
 MIN_PREVIEW_SIZE = 16
 MAX_IDEMPOTENCY_KEY = 128
+MAX_NAME_LENGTH = 256
+MAX_SCALE = 1e4
 
 
 def default_method() -> str:
     """The catalogue's default method (``spline``)."""
     return DEFAULT_METHOD
+
+
+def short(text: str, limit: int = 64) -> str:
+    """``repr`` of a client-supplied string, cut to ``limit`` characters: errors never echo an
+    unbounded client string."""
+    text = str(text)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text)} characters)"
 
 
 def _invalid(exc: CodecError) -> ValidationError:
@@ -88,11 +97,48 @@ def tensor_from_proto(msg: motion_pb2.FloatTensor, expected: tuple[int, ...], fi
 _is_empty = codec.is_empty
 
 
+def check_extent(values: Tensor, conv: Convention, limits: Limits, field: str) -> None:
+    """Positions (caller units) must lie within ``limits.max_extent_m`` metres of the origin,
+    so that no later step overflows float32 (values near 3.4e38 are finite but unusable)."""
+    if values.numel():
+        m = float(values.abs().max()) * conv.unit_m
+        if not m <= limits.max_extent_m:
+            raise ValidationError(field, f"a value lies {m:.3g} m from the origin; this server accepts up to {limits.max_extent_m:g} m (check convention.unit_m)")
+
+
+def check_budget(msg: job_pb2.TransitionInput, limits: Limits, field: str = "input") -> None:
+    """Counts only, before anything is decoded: every tensor and index array of the request
+    against ``limits.max_decoded_bytes`` (float32 at 4 bytes, indices at 8), the keyframe count
+    against ``max_frames``."""
+    if len(msg.keyframe_indices) > limits.max_frames:
+        raise ValidationError(f"{field}.keyframe_indices", f"{len(msg.keyframe_indices)} keyframes exceed this server's limit of {limits.max_frames} frames")
+    sk, mesh = msg.skeleton, msg.skeleton.mesh
+    tensors = [sk.rest_offsets, sk.rest_rotations, sk.rest_scales, mesh.vertices, mesh.joint_weights, mesh.inverse_bind_matrices,
+               msg.context.rotations, msg.context.translations, msg.keyframes.rotations, msg.keyframes.translations]
+    floats = sum(len(t.data) for t in tensors)
+    indices = (len(sk.parents) + len(mesh.faces) + len(mesh.joint_indices) + len(msg.keyframe_indices)
+               + len(msg.context.translated_joints) + len(msg.keyframes.translated_joints))
+    total = 4 * floats + 8 * indices
+    if total > limits.max_decoded_bytes:
+        raise ValidationError(field, f"decodes to {total / 2**20:.1f} MiB; this server's limit is {limits.max_decoded_bytes / 2**20:.0f} MiB")
+
+
+def check_fps(value: float, limits: Limits, field: str) -> float:
+    fps = float(value)
+    if not (math.isfinite(fps) and limits.min_fps <= fps <= limits.max_fps):
+        raise ValidationError(field, f"must be a frame rate in [{limits.min_fps:g}, {limits.max_fps:g}] frames per second, got {value!r}")
+    return fps
+
+
 # -- conventions ----------------------------------------------------------------------------
 
 
-def convention_from_proto(msg: motion_pb2.CoordinateConvention, field: str = "input.convention") -> Convention:
-    """Proto convention → :class:`Convention`; every field required, axes not parallel."""
+def convention_from_proto(msg: motion_pb2.CoordinateConvention, field: str = "input.convention", limits: Limits | None = None) -> Convention:
+    """Proto convention → :class:`Convention`; every field required, axes not parallel, unit
+    within the limits' plausible range."""
+    limits = limits or Limits()
+    if math.isfinite(msg.unit_m) and msg.unit_m > 0 and not limits.min_unit_m <= msg.unit_m <= limits.max_unit_m:
+        raise ValidationError(f"{field}.unit_m", f"{msg.unit_m!r} m per unit is outside [{limits.min_unit_m:g}, {limits.max_unit_m:g}] (1.0 for m, 0.01 for cm)")
     try:
         conv = codec.convention_from_proto(msg, field)
     except CodecError as exc:
@@ -110,24 +156,31 @@ _SKELETON_FIELDS = {"names": "joint_names", "parents": "parents", "offsets": "re
 
 def skeleton_from_proto(msg: motion_pb2.Skeleton, conv: Convention, limits: Limits, field: str = "input.skeleton") -> Skeleton:
     """Proto skeleton (caller frame) → canonical :class:`Skeleton`."""
-    names = list(msg.joint_names)
-    J = len(names)
+    J = len(msg.joint_names)
     if J == 0:
         raise ValidationError(f"{field}.joint_names", "empty skeleton: at least one joint is required")
     if J > limits.max_joints:
         raise ValidationError(f"{field}.joint_names", f"{J} joints exceed this server's limit of {limits.max_joints}")
+    names = list(msg.joint_names)
+    for i, n in enumerate(names):
+        if not n or len(n) > MAX_NAME_LENGTH:
+            raise ValidationError(f"{field}.joint_names", f"joint {i}'s name is empty or longer than {MAX_NAME_LENGTH} characters")
+    if len(set(names)) != J:
+        dup = next(n for k, n in enumerate(names) if n in names[:k])
+        raise ValidationError(f"{field}.joint_names", f"duplicate joint name {short(dup)}")
     parents = list(msg.parents)
     if len(parents) != J:
         raise ValidationError(f"{field}.parents", f"{len(parents)} parents for {J} joint names")
     for i, p in enumerate(parents):
         if p < -1 or p >= J:
-            raise ValidationError(f"{field}.parents", f"joint {i} ({names[i]!r}) has parent {p} outside [-1, {J})")
+            raise ValidationError(f"{field}.parents", f"joint {i} ({short(names[i])}) has parent {p} outside [-1, {J})")
         if p >= i:
             raise ValidationError(
                 f"{field}.parents",
-                f"parents are not sorted: joint {i} ({names[i]!r}) has parent {p}; every parent must come before its children",
+                f"parents are not sorted: joint {i} ({short(names[i])}) has parent {p}; every parent must come before its children",
             )
     offsets = tensor_from_proto(msg.rest_offsets, (J, 3), f"{field}.rest_offsets")
+    check_extent(offsets, conv, limits, f"{field}.rest_offsets")
     rest = None
     if not _is_empty(msg.rest_rotations):
         rest = tensor_from_proto(msg.rest_rotations, (J, 4), f"{field}.rest_rotations")
@@ -135,11 +188,12 @@ def skeleton_from_proto(msg: motion_pb2.Skeleton, conv: Convention, limits: Limi
     scales = None
     if not _is_empty(msg.rest_scales):
         scales = tensor_from_proto(msg.rest_scales, (J, 3), f"{field}.rest_scales")
-        if bool((scales <= 0).any()):
-            j = int((scales <= 0).any(dim=1).nonzero()[0])
-            raise ValidationError(f"{field}.rest_scales", f"joint {j} ({names[j]!r}) has a scale that is not positive: {scales[j].tolist()}")
+        bad = (scales < 1.0 / MAX_SCALE) | (scales > MAX_SCALE)
+        if bool(bad.any()):
+            j = int(bad.any(dim=1).nonzero()[0])
+            raise ValidationError(f"{field}.rest_scales", f"joint {j} ({short(names[j])}) has scale {scales[j].tolist()}; scales must lie in [{1 / MAX_SCALE:g}, {MAX_SCALE:g}] (mirroring is not supported)")
         scales = frames.scales_to_canonical(scales, conv)
-    mesh = mesh_from_proto(msg.mesh, J, conv, f"{field}.mesh") if msg.HasField("mesh") else None
+    mesh = mesh_from_proto(msg.mesh, J, conv, f"{field}.mesh", limits) if msg.HasField("mesh") else None
     try:
         return Skeleton(tuple(names), torch.tensor(parents, dtype=torch.int64), frames.positions_to_canonical(offsets, conv), rest, mesh, rest_scales=scales)
     except ValidationError as exc:
@@ -148,22 +202,35 @@ def skeleton_from_proto(msg: motion_pb2.Skeleton, conv: Convention, limits: Limi
         raise ValidationError(f"{field}.{sub}", exc.problem) from None
 
 
-def mesh_from_proto(msg: motion_pb2.SkinnedMesh, num_joints: int, conv: Convention, field: str) -> SkinnedMesh:
+def mesh_from_proto(msg: motion_pb2.SkinnedMesh, num_joints: int, conv: Convention, field: str, limits: Limits | None = None) -> SkinnedMesh:
+    limits = limits or Limits()
+    n_vertices = len(msg.vertices.data) // 3
+    if n_vertices > limits.max_vertices:
+        raise ValidationError(f"{field}.vertices", f"{n_vertices} vertices exceed this server's limit of {limits.max_vertices}")
+    if len(msg.faces) // 3 > limits.max_faces:
+        raise ValidationError(f"{field}.faces", f"{len(msg.faces) // 3} triangles exceed this server's limit of {limits.max_faces}")
     vertices = tensor_from_proto(msg.vertices, (-1, 3), f"{field}.vertices")
+    check_extent(vertices, conv, limits, f"{field}.vertices")
     N = vertices.shape[0]
     if len(msg.faces) % 3:
         raise ValidationError(f"{field}.faces", f"length {len(msg.faces)} is not a multiple of 3")
-    faces = torch.tensor(list(msg.faces), dtype=torch.int64).reshape(-1, 3)
+    faces = torch.from_numpy(np.asarray(msg.faces, dtype=np.int64)).reshape(-1, 3)
     if faces.numel() and int(faces.max()) >= N:
         raise ValidationError(f"{field}.faces", f"vertex index {int(faces.max())} out of range [0, {N})")
     weights = tensor_from_proto(msg.joint_weights, (N, -1), f"{field}.joint_weights")
     influences = weights.shape[1]
+    if influences > limits.max_influences:
+        raise ValidationError(f"{field}.joint_weights", f"{influences} influences per vertex exceed this server's limit of {limits.max_influences}")
+    if bool((weights < 0).any()):
+        raise ValidationError(f"{field}.joint_weights", "weights must be non-negative")
     if len(msg.joint_indices) != N * influences:
         raise ValidationError(f"{field}.joint_indices", f"expected {N}*{influences} = {N * influences} indices, got {len(msg.joint_indices)}")
-    joint_indices = torch.tensor(list(msg.joint_indices), dtype=torch.int64).reshape(N, influences)
+    joint_indices = torch.from_numpy(np.asarray(msg.joint_indices, dtype=np.int64)).reshape(N, influences)
     if joint_indices.numel() and int(joint_indices.max()) >= num_joints:
         raise ValidationError(f"{field}.joint_indices", f"joint index {int(joint_indices.max())} out of range [0, {num_joints})")
     ibm = tensor_from_proto(msg.inverse_bind_matrices, (num_joints, 4, 4), f"{field}.inverse_bind_matrices")
+    if float(ibm.abs().max()) * conv.unit_m > limits.max_extent_m * MAX_SCALE:
+        raise ValidationError(f"{field}.inverse_bind_matrices", "has values far beyond any character's size")
     if conv.det < 0:  # a reflection turns counter-clockwise winding clockwise
         faces = faces[:, [0, 2, 1]]
     try:
@@ -303,15 +370,15 @@ def check_method(options: job_pb2.JobOptions, video_priors: tuple[str, ...], fie
     spec = CATALOGUE.get(method)
     warnings: list[str] = []
     if spec is None:
-        raise ValidationError(f"{field}.method", f"unknown method {method!r}; known: {list(CATALOGUE)}")
+        raise ValidationError(f"{field}.method", f"unknown method {short(method)}; known: {list(CATALOGUE)}")
     runnable, reason = availability(method, video_priors)
     if not runnable:
-        raise UnsupportedError(f"method {method!r} {reason}. Runnable here: {list(available_methods(bool(video_priors)))}")
+        raise UnsupportedError(f"method {short(method)} {reason}. Runnable here: {list(available_methods(bool(video_priors)))}")
     if spec.needs_prior:
         if options.prior and options.prior not in video_priors:
-            raise UnsupportedError(f"video prior {options.prior!r} is not configured on this server; configured: {list(video_priors)}")
+            raise UnsupportedError(f"video prior {short(options.prior)} is not configured on this server; configured: {list(video_priors)}")
     elif options.prior:
-        warnings.append(f"options.prior {options.prior!r} ignored: method {method!r} uses no video prior")
+        warnings.append(f"options.prior {short(options.prior)} ignored: method {method!r} uses no video prior")
     return method, warnings
 
 
@@ -343,6 +410,11 @@ def preview_from_proto(msg: job_pb2.PreviewOptions, limits: Limits, field: str =
     max_frames = msg.max_frames or DEFAULT_PREVIEW_FRAMES
     if max_frames > limits.max_preview_frames:
         raise ValidationError(f"{field}.max_frames", f"{max_frames} exceeds this server's limit of {limits.max_preview_frames}")
+    if not msg.disabled and width * height * max_frames > limits.max_preview_pixels:
+        raise ValidationError(
+            f"{field}.max_frames",
+            f"{max_frames} frames of {width}×{height} exceed this server's preview budget of {limits.max_preview_pixels} pixels per stage",
+        )
     try:
         image_format = codec.image_format_name(msg.format, f"{field}.format")
     except CodecError as exc:
@@ -367,14 +439,13 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
     preview = preview_from_proto(msg.options.preview, limits, f"{field}.options.preview")
 
     # 2. Timeline shape, before unpacking any array
-    fps = float(msg.fps)
-    if not (math.isfinite(fps) and fps > 0):
-        raise ValidationError(f"{field}.fps", f"must be a positive frame rate in frames per second, got {msg.fps!r}")
+    check_budget(msg, limits, field)
+    fps = check_fps(msg.fps, limits, f"{field}.fps")
     if not msg.HasField("skeleton"):
         raise ValidationError(f"{field}.skeleton", "is required")
     if not msg.HasField("context"):
         raise ValidationError(f"{field}.context", "is required (at least one frame of context)")
-    kf = [int(k) for k in msg.keyframe_indices]
+    kf = [int(k) for k in msg.keyframe_indices]  # at most max_frames of them (check_budget)
     if not kf:
         raise ValidationError(f"{field}.keyframe_indices", "at least one keyframe is required (the last frame of the timeline)")
     for k in range(1, len(kf)):
@@ -387,7 +458,7 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
         raise ValidationError(f"{field}.keyframe_indices", f"timeline of {T} frames exceeds this server's limit of {limits.max_frames}")
 
     # 3. Convention and skeleton
-    conv = convention_from_proto(msg.convention, f"{field}.convention") if msg.HasField("convention") else frames.CANONICAL
+    conv = convention_from_proto(msg.convention, f"{field}.convention", limits) if msg.HasField("convention") else frames.CANONICAL
     skeleton = skeleton_from_proto(msg.skeleton, conv, limits, f"{field}.skeleton")
     J = skeleton.num_joints
 
@@ -408,6 +479,8 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
             f"{field}.keyframes.translated_joints",
             f"must equal context.translated_joints {list(ctx.translated_joints)}, got {list(keys.translated_joints)}",
         )
+    check_extent(ctx.translations, conv, limits, f"{field}.context.translations")
+    check_extent(keys.translations, conv, limits, f"{field}.keyframes.translations")
     ctx_rot, ctx_trans = tracks_to_canonical(ctx, skeleton, conv)
     key_rot, key_trans = tracks_to_canonical(keys, skeleton, conv)
     problem = InbetweenProblem.from_timeline(skeleton, Motion(ctx_rot, ctx_trans, fps), Motion(key_rot, key_trans, fps), kf, field=f"{field}.keyframe_indices")
@@ -427,9 +500,7 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
             raise ValidationError(f"{field}.output.range", f"last ({last}) is before first ({first})")
         if last > T - 1:
             raise ValidationError(f"{field}.output.range", f"last ({last}) is outside the timeline (frames 0..{T - 1})")
-    out_fps = float(msg.output.fps) or fps
-    if not (math.isfinite(out_fps) and out_fps > 0):
-        raise ValidationError(f"{field}.output.fps", f"must be >= 0 (0: the timeline fps), got {msg.output.fps!r}")
+    out_fps = check_fps(msg.output.fps, limits, f"{field}.output.fps") if msg.output.fps else fps
     n_out = int(math.floor((last - first) / fps * out_fps + 1e-6)) + 1
     if n_out > limits.max_frames:
         raise ValidationError(f"{field}.output.fps", f"{n_out} output frames exceed this server's limit of {limits.max_frames}")
@@ -449,15 +520,23 @@ def job_from_proto(msg: job_pb2.TransitionInput, limits: Limits, video_priors: t
     )
 
 
+class NonFiniteResult(RuntimeError):
+    """A method returned NaN or infinity for validated input: a server bug (INTERNAL, logged)."""
+
+
 def _pack_output(motion: Motion, spec: JobSpec, out: motion_pb2.Motion) -> float:
     """Fill ``out`` with ``motion`` ``(T, J)`` (canonical, the whole timeline) in the caller's
     frame, output range and frame rate, known frames bit-identical; returns the fps."""
     problem = spec.request.problem
     joints = list(spec.translated_joints)
     motion = motion.slice(spec.output_first, spec.output_last + 1)
-    resampled = abs(spec.output_fps - spec.fps) > 1e-9
+    resampled = abs(spec.output_fps - spec.fps) > 1e-9 and motion.num_frames > 1
     if resampled:
         motion = motion.resample(spec.output_fps)
+    elif motion.num_frames == 1:
+        motion = Motion(motion.rotations, motion.translations, spec.output_fps)
+    if not (bool(torch.isfinite(motion.rotations).all()) and bool(torch.isfinite(motion.translations).all())):
+        raise NonFiniteResult("the method produced non-finite values; nothing is returned")
     rot = frames.quaternions_from_canonical(motion.rotations, spec.convention)
     trans = frames.positions_from_canonical(motion.translations[:, joints], spec.convention)
     if not resampled:  # hand the caller's own known frames back bit-identical

@@ -10,6 +10,7 @@ ValidationError (field, problem)       INVALID_ARGUMENT, "field: problem"; trail
                                        ``anymole-field: field``
 FormatError                            INVALID_ARGUMENT
 UnsupportedError                       FAILED_PRECONDITION
+StoreUnavailable                       UNAVAILABLE (the job store failed; health NOT_SERVING)
 QueueFull                              RESOURCE_EXHAUSTED
 JobNotFound                            NOT_FOUND
 Cancelled                              CANCELLED
@@ -27,7 +28,7 @@ from grpc import aio
 
 from anymole.errors import FormatError, UnsupportedError, ValidationError
 from anymole.job import Cancelled
-from anymole_server.store import JobNotFound
+from anymole_server.store import JobNotFound, StoreUnavailable
 
 log = logging.getLogger("anymole_server")
 
@@ -58,6 +59,8 @@ def status_for_exception(exc: BaseException) -> tuple[grpc.StatusCode, str, str 
         return grpc.StatusCode.CANCELLED, str(exc) or "cancelled", None
     if isinstance(exc, Interrupted):
         return grpc.StatusCode.ABORTED, str(exc), None
+    if isinstance(exc, StoreUnavailable):  # logged once by the store, with what to do
+        return grpc.StatusCode.UNAVAILABLE, str(exc), None
     log.error("internal error", exc_info=exc)
     return grpc.StatusCode.INTERNAL, f"internal error ({type(exc).__name__}); see the server log", None
 
@@ -74,13 +77,43 @@ async def _abort(context: aio.ServicerContext, exc: Exception) -> None:
     await context.abort(code, message)
 
 
+class _Undecodable:
+    """Stands in for a request whose bytes are not the expected message."""
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+
+def _tolerant(deserializer):
+    """A request deserializer that never raises: bytes that are not a protobuf of the right
+    type become :class:`_Undecodable`, answered INVALID_ARGUMENT (not INTERNAL)."""
+    if deserializer is None:
+        return None
+    name = getattr(getattr(deserializer, "__self__", None), "DESCRIPTOR", None)
+    type_name = name.full_name if name is not None else "request"
+
+    def deserialize(data: bytes):
+        try:
+            return deserializer(data)
+        except Exception:  # noqa: BLE001 - DecodeError and friends: the client's bytes
+            return _Undecodable(type_name)
+
+    return deserialize
+
+
+def _check_decoded(request) -> None:
+    if isinstance(request, _Undecodable):
+        raise ValidationError("request", f"the bytes received are not a valid {request.type_name} message")
+
+
 def _wrap(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-    kw = {"request_deserializer": handler.request_deserializer, "response_serializer": handler.response_serializer}
+    kw = {"request_deserializer": _tolerant(handler.request_deserializer), "response_serializer": handler.response_serializer}
     if handler.unary_unary is not None:
         behaviour = handler.unary_unary
 
         async def unary_unary(request, context):
             try:
+                _check_decoded(request)
                 return await behaviour(request, context)
             except aio.AbortError:
                 raise
@@ -93,6 +126,7 @@ def _wrap(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
 
         async def unary_stream(request, context):
             try:
+                _check_decoded(request)
                 async for item in stream(request, context):
                     yield item
             except aio.AbortError:

@@ -161,7 +161,7 @@ def test_to_domain_error_maps_codes(client, character):
     with pytest.raises(grpc.RpcError) as err:
         client.submit(bad)
     exc = to_domain_error(server_error(err.value))
-    assert isinstance(exc, ValidationError) and exc.field == "input.fps" and "positive" in exc.problem
+    assert isinstance(exc, ValidationError) and exc.field == "input.fps" and "frame rate" in exc.problem
 
 
 def test_motion_round_trip_through_helpers(character):

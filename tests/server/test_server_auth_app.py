@@ -106,9 +106,11 @@ def test_public_bind_config_with_token_file(tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
     token_file.chmod(0o600)
-    cfg = config_from_args(_args("--host", "0.0.0.0", "--token-file", str(token_file), "--max-message-mb", "8", "--workers", "3"))
+    with pytest.raises(ConfigError, match="without TLS"):  # the token would travel in clear text
+        config_from_args(_args("--host", "0.0.0.0", "--token-file", str(token_file)))
+    cfg = config_from_args(_args("--host", "0.0.0.0", "--token-file", str(token_file), "--insecure-token-over-plaintext", "--max-message-mb", "8", "--workers", "3"))
     assert cfg.token == TOKEN and cfg.limits.max_message_bytes == 8 * 1024 * 1024 and cfg.limits.workers == 3
-    assert TOKEN not in repr(cfg)
+    assert TOKEN not in repr(cfg) and cfg.tenants == {TOKEN: "default"}
     (tmp_path / "empty").write_text("\n")
     with pytest.raises(ConfigError):
         config_from_args(_args("--token-file", str(tmp_path / "empty")))
