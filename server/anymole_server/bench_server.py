@@ -18,6 +18,10 @@ and p95 in milliseconds over jobs), and the job's duration. Rates over the wall
 time of the whole run: ``preview_fps`` (preview frames received per second, all clients
 together) and ``jobs_per_s`` (jobs finished with a result per second).
 
+Before the measured round the same jobs run once untimed (a warm-up); the server process's
+resident memory after each round (``rss_mb_after_warmup``, ``rss_mb_after``, ``rss_growth``)
+shows whether memory keeps growing with jobs, and ``db_bytes`` the job store's size.
+
 The clients run in a second process (as editors do), so the server's figures do not include
 the clients' own Python work; both processes share this machine's cores.
 """
@@ -61,6 +65,9 @@ class BenchResult:
     jobs: int
     wall_s: float
     timings: list[JobTiming] = field(default_factory=list)
+    rss_mb_after_warmup: float | None = None  # the server process, after the warm-up round
+    rss_mb_after: float | None = None  # ... and after the measured round
+    db_bytes: int = 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -159,9 +166,11 @@ def bench_server(
     preview_size: int = 256,
     max_previews: int = 8,
     db_dir: Path | None = None,
+    warmup: bool = True,
 ) -> tuple[BenchResult, str]:
-    """Start a server, run ``jobs`` sample jobs over ``clients`` client threads, stop it.
-    Returns the per-job timings and the server's device name."""
+    """Start a server, run ``jobs`` sample jobs over ``clients`` client threads (after an
+    untimed warm-up round of the same jobs, with ``warmup``), stop it. Returns the per-job
+    timings, memory and store size, and the server's device name."""
     from anymole_server.background import BackgroundServer
     from anymole_server.config import Limits, ServerConfig
     from anymole_server.sample_job import load_sample_transition, sample_input
@@ -177,28 +186,51 @@ def bench_server(
         with BackgroundServer(config) as server:
             with server.client() as client:
                 device = client.server_info().capabilities.device
-            import multiprocessing
-
-            payload = msg.SerializeToString()
-            ctx = multiprocessing.get_context("spawn")
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_client_process, args=(server.address, [[payload] * len(p) for p in per_client], child), name="bench-clients")
-            proc.start()
-            try:
-                if not parent.poll(120) or parent.recv() != "started":
-                    raise RuntimeError("the client process did not start")
-                t0 = time.perf_counter()
-                raw = parent.recv()
-                wall = time.perf_counter() - t0
-            finally:
-                proc.join(30)
-                if proc.is_alive():
-                    proc.kill()
-            outs = [[JobTiming(**d) for d in out] for out in raw]
+            payloads = [[msg.SerializeToString()] * len(p) for p in per_client]
+            rss_warm = None
+            if warmup:  # the same jobs once, untimed: caches, pools and the store warm up
+                _client_round(server.address, payloads)
+                rss_warm = _rss_mb()
+            outs, wall = _client_round(server.address, payloads)
+            rss_after = _rss_mb()
+            db_bytes = server.server.store.size_bytes() if hasattr(server.server.store, "size_bytes") else 0
     timings = [t for out in outs for t in out]
     missing = jobs - len(timings)  # a client that died before its jobs (e.g. could not connect)
     timings.extend(JobTiming(error="client thread ended before running this job") for _ in range(missing))
-    return BenchResult(clients, jobs, wall, timings), device
+    return BenchResult(clients, jobs, wall, timings, rss_mb_after_warmup=rss_warm, rss_mb_after=rss_after, db_bytes=db_bytes), device
+
+
+def _rss_mb() -> float:
+    """This process's resident memory (the server's: the clients run in another), MiB."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError):  # not Linux: the peak instead
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _client_round(address: str, payloads: list[list[bytes]]) -> tuple[list[list[JobTiming]], float]:
+    """Run one round of jobs from a client process; per-client timings and the wall time."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_client_process, args=(address, payloads, child), name="bench-clients")
+    proc.start()
+    try:
+        if not parent.poll(120) or parent.recv() != "started":
+            raise RuntimeError("the client process did not start")
+        t0 = time.perf_counter()
+        raw = parent.recv()
+        wall = time.perf_counter() - t0
+    finally:
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+    return [[JobTiming(**d) for d in out] for out in raw], wall
 
 
 def summarize(result: BenchResult, device: str = "") -> dict:
@@ -225,6 +257,10 @@ def summarize(result: BenchResult, device: str = "") -> dict:
         "job_ms_p95": 1e3 * _percentile([x.done_s for x in t], 95),
         "queue_full_retries": sum(x.queue_full_retries for x in t),
         "device": device,
+        "rss_mb_after_warmup": result.rss_mb_after_warmup,
+        "rss_mb_after": result.rss_mb_after,
+        "rss_growth": (result.rss_mb_after / result.rss_mb_after_warmup - 1.0) if result.rss_mb_after and result.rss_mb_after_warmup else None,
+        "db_bytes": result.db_bytes,
         "error_messages": sorted({x.error for x in t if x.error})[:10],
     }
 
@@ -254,9 +290,9 @@ def run(args: argparse.Namespace) -> int:
     table = Table(title="anymole bench server")
     table.add_column("figure")
     table.add_column("value", justify="right")
-    for key in (*KEYS, "previews", "job_ms_p50", "job_ms_p95", "queue_full_retries"):
+    for key in (*KEYS, "previews", "job_ms_p50", "job_ms_p95", "queue_full_retries", "rss_mb_after_warmup", "rss_mb_after", "rss_growth", "db_bytes"):
         value = figures[key]
-        table.add_row(key, f"{value:.1f}" if isinstance(value, float) else str(value))
+        table.add_row(key, f"{value:.3f}" if key == "rss_growth" and value is not None else f"{value:.1f}" if isinstance(value, float) else str(value))
     Console(file=sys.stdout).print(table)
     print(f"{device}; {args.clients} clients, {args.jobs} jobs, {args.workers} server workers; wall {result.wall_s:.2f} s")
     for message in figures["error_messages"]:

@@ -77,8 +77,8 @@ class ServerConfig:
     (``(skeleton, motion, frame_index, options) -> bytes``). ``video_models``: prior name →
     local diffusers folder (``--video-model NAME=PATH``; ``tiny`` needs none and is opt-in);
     ``adapter_cache``: ICAdapt's adapter folder (None: the user cache dir). ``keep_previews``:
-    which preview images and pose previews a finished job keeps (``"last"`` of each per stage,
-    ``"all"``, ``"none"``), ``keep_previews_for_s`` seconds after it ends (so live and
+    which preview images a finished job keeps (``"last"`` of each stage, ``"all"``, ``"none"``;
+    its pose previews and stored request go unless ``"all"`` — the result is the final pose), ``keep_previews_for_s`` seconds after it ends (so live and
     reattaching clients get every image); results and every event's metadata are always kept.
     """
 

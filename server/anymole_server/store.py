@@ -650,18 +650,21 @@ class Store:
         return [(int(s), bool(t), bytes(p), None if b is None else bytes(b)) for s, t, p, b in rows]
 
     def prune_blobs(self, job_id: str, keep: str = "last") -> int:
-        """Drop a finished job's preview blobs: ``keep`` ``"last"`` keeps the last of each kind
-        per stage, ``"none"`` drops all, ``"all"`` keeps everything. Returns how many went."""
+        """Trim a finished job to what is worth keeping: ``keep`` ``"last"`` keeps the last
+        preview image of each stage, ``"none"`` no image, ``"all"`` every image. Pose previews
+        go in every case but ``"all"`` (the result is the final pose, and it is kept), and so
+        does the stored request (its digest stays, for idempotency). Returns the blobs
+        removed."""
         if keep == "all":
             return 0
         with self._transaction("pruning previews") as db:
-            db.execute("UPDATE jobs SET blobs_pruned = 1 WHERE job_id = ? AND finished IS NOT NULL", (job_id,))
+            db.execute("UPDATE jobs SET blobs_pruned = 1, request = NULL WHERE job_id = ? AND finished IS NOT NULL", (job_id,))
             if keep == "none":
                 cur = db.execute("DELETE FROM blobs WHERE job_id = ?", (job_id,))
             else:
                 cur = db.execute(
-                    "DELETE FROM blobs WHERE job_id = ? AND seq NOT IN "
-                    "(SELECT MAX(seq) FROM blobs WHERE job_id = ? GROUP BY kind, stage)",
+                    "DELETE FROM blobs WHERE job_id = ? AND (kind != 'preview' OR seq NOT IN "
+                    "(SELECT MAX(seq) FROM blobs WHERE job_id = ? AND kind = 'preview' GROUP BY stage))",
                     (job_id, job_id),
                 )
             return cur.rowcount

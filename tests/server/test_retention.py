@@ -65,7 +65,10 @@ def test_housekeeping_applies_retention_while_serving(tmp_path, character):
         assert kept == list(results)[-3:][::-1]
         for job_id in kept:
             assert client.get_job(job_id).result.SerializeToString() == results[job_id]
-        # Previews were pruned to the last per stage by housekeeping or the timer.
+        # Previews were pruned to the last per stage by housekeeping or the timer (soon after).
+        deadline = time.monotonic() + 5
+        while srv.server.store.jobs_with_blobs() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert srv.server.store.jobs_with_blobs() == []
 
 
