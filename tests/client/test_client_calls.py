@@ -142,7 +142,7 @@ def test_async_client(server, character):
                 seen.append(event.seq)
             assert seen == list(range(1, len(seen) + 1))
             job = await client.get_job(job_id)
-            assert job.result.SerializeToString() == (await client.get_job(job_id)).result.SerializeToString()
+            assert job.result.SerializeToString(deterministic=True) == (await client.get_job(job_id)).result.SerializeToString(deterministic=True)
             events = [e async for e in client.transition(make_input(character))]
             assert events[-1].WhichOneof("kind") == "result"
             assert (await client.list_jobs()).jobs[0].state == job_pb2.JOB_STATE_SUCCEEDED

@@ -54,7 +54,7 @@ def test_spline_first_pose_is_the_result_and_comes_before_any_image(client, char
     assert "pose" in k and k.index("pose") < k.index("preview")
     pose = events[k.index("pose")].pose
     assert pose.final and pose.stage == "inbetween"
-    assert pose.motion.SerializeToString() == result.motion.SerializeToString()
+    assert pose.motion.SerializeToString(deterministic=True) == result.motion.SerializeToString(deterministic=True)
     assert (pose.fps, pose.first_frame) == (result.fps, result.first_frame)
 
 
@@ -119,7 +119,7 @@ def test_previews_are_pruned_after_the_job_and_results_stored_once(tmp_path, cha
             time.sleep(0.05)
         assert len(images) == 6 and [bool(i) for i in images] == [False] * 5 + [True]  # the last per stage kept
         assert [e.seq for e in replay] == [e.seq for e in live]
-        assert replay[-1].result.SerializeToString() == live[-1].result.SerializeToString()
+        assert replay[-1].result.SerializeToString(deterministic=True) == live[-1].result.SerializeToString(deterministic=True)
     db = sqlite3.connect(cfg.db_path)
     sizes = db.execute("SELECT length(payload) FROM events WHERE terminal = 1").fetchall()
     assert sizes and max(s for (s,) in sizes) < 200  # the result lives in the results table only

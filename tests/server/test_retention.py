@@ -57,14 +57,14 @@ def test_housekeeping_applies_retention_while_serving(tmp_path, character):
         results = {}
         for _ in range(6):
             job_id = client.submit(make_input(character)).job_id
-            results[job_id] = client.follow(job_id).SerializeToString()
+            results[job_id] = client.follow(job_id).SerializeToString(deterministic=True)
         deadline = time.monotonic() + 5
         while len(client.list_jobs().jobs) > 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         kept = [j.job_id for j in client.list_jobs().jobs]
         assert kept == list(results)[-3:][::-1]
         for job_id in kept:
-            assert client.get_job(job_id).result.SerializeToString() == results[job_id]
+            assert client.get_job(job_id).result.SerializeToString(deterministic=True) == results[job_id]
         # Previews were pruned to the last per stage by housekeeping or the timer (soon after).
         deadline = time.monotonic() + 5
         while srv.server.store.jobs_with_blobs() and time.monotonic() < deadline:

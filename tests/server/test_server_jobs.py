@@ -130,7 +130,7 @@ def test_reattach_loses_and_repeats_nothing(tmp_path, character):
         full = list(client.watch(job_id))
         seqs = [e.seq for e in head + tail]
         assert seqs == list(range(1, len(full) + 1))
-        assert [e.SerializeToString() for e in head + tail] == [e.SerializeToString() for e in full]
+        assert [e.SerializeToString(deterministic=True) for e in head + tail] == [e.SerializeToString(deterministic=True) for e in full]
         assert full[-1].WhichOneof("kind") == "result"
         assert list(client.watch(job_id, after_event=full[-1].seq)) == []  # nothing after the end
 

@@ -31,9 +31,9 @@ def test_finished_result_survives_restart(tmp_path, character):
     with srv.restarted() as again, again.client() as client:
         job = client.get_job(job_id)
         assert job.state == job_pb2.JOB_STATE_SUCCEEDED
-        assert job.result.SerializeToString() == result.SerializeToString()
+        assert job.result.SerializeToString(deterministic=True) == result.SerializeToString(deterministic=True)
         replay = list(client.watch(job_id))
-        differ = [(a.seq, a.WhichOneof("kind"), str(a)[:300], str(b)[:300]) for a, b in zip(events, replay) if a.SerializeToString() != b.SerializeToString()]
+        differ = [(a.seq, a.WhichOneof("kind"), str(a)[:300], str(b)[:300]) for a, b in zip(events, replay) if a.SerializeToString(deterministic=True) != b.SerializeToString(deterministic=True)]
         assert len(replay) == len(events) and not differ, differ[:1]
         assert client.submit(make_input(character), idempotency_key="k1").job_id == job_id
 
