@@ -19,7 +19,7 @@ protos: $(STAMP)
 	$(BIN)/python tools/gen_protos.py
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 serve: $(STAMP)
 	$(BIN)/anymole serve

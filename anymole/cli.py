@@ -41,6 +41,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "render": ("anymole.bench.render", "Renderer frames per second and forward+backward time."),
     "mimic": ("anymole.bench.mimic", "Motion video mimicking on oracle videos vs the classical baselines."),
     "pipeline": ("anymole.bench.pipeline", "The whole anymole method on the sample transition, twice (adapter cache)."),
+    "gpu": ("anymole.bench.gpu", "Prepared GPU measurement: random full-size LTX-Video 2B, ICAdapt, estimator, mimic, renderer."),
 }
 
 

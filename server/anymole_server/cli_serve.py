@@ -11,7 +11,9 @@ marked INTERRUPTED and the process exits without waiting for their threads; a se
 exits at once. Finished jobs are deleted after ``--retain-days`` or beyond ``--retain-jobs``
 (housekeeping, every minute, bounded); ``--vacuum`` applies retention and VACUUMs the database,
 then exits (the running server gives free pages back by itself through incremental
-auto-vacuum, on databases made by this version or vacuumed once).
+auto-vacuum, on databases made by this version or vacuumed once). ``--executor`` chooses what
+runs the jobs (:mod:`anymole_server.executors`): ``local`` (the default) or ``ray``, which is
+refused at start with one line (how to install the extra; not implemented yet where Ray is).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import threading
 from pathlib import Path
 
 from anymole_server.config import MIB, ConfigError, Limits, ServerConfig, default_db_path, is_loopback
+from anymole_server.executors import EXECUTORS, check_executor
 
 log = logging.getLogger("anymole_server")
 
@@ -76,6 +79,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="apply retention to the database, VACUUM it (rewrite it compactly), print the sizes and exit; run it while no server uses the database",
     )
     parser.add_argument(
+        "--executor", choices=EXECUTORS, default=c.executor,
+        help=f"what runs the jobs: local (this process's job threads) or ray (a Ray cluster: needs the ray extra; not implemented yet) (default {c.executor})",
+    )
+    parser.add_argument(
         "--shutdown-grace-s", type=float, default=c.shutdown_grace_s, metavar="S",
         help=f"on SIGTERM/SIGINT, seconds to let running jobs stop before they are marked interrupted and the server exits (default {c.shutdown_grace_s:g})",
     )
@@ -85,6 +92,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """Build the configuration; :class:`ConfigError` for anything that must not start."""
     from anymole_server.auth import load_tokens, token_file_is_private
 
+    executor = getattr(args, "executor", "local")
+    check_executor(executor)  # before anything is read: one line saying how to get it
     if not is_loopback(args.host) and args.token_file is None:
         raise ConfigError(
             f"refusing to bind {args.host!r} without --token-file: only loopback addresses "
@@ -126,6 +135,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     if args.retain_days < 0 or args.retain_jobs < 0 or args.shutdown_grace_s < 0:
         raise ConfigError("--retain-days, --retain-jobs and --shutdown-grace-s must not be negative")
     config.retain_jobs_days, config.retain_jobs_max, config.shutdown_grace_s = args.retain_days, args.retain_jobs, args.shutdown_grace_s
+    config.executor = executor
     for name in models:
         if name not in config.video_priors:
             log.warning("video prior %r is configured but not loadable (%s has no model_index.json)", name, models[name])

@@ -106,6 +106,9 @@ class ServerConfig:
     housekeeping_interval_s: float = 60.0
     store_check_interval_s: float = 1.0
     shutdown_grace_s: float = 5.0
+    # What runs a job's pipeline method (anymole_server.executors): "local" (this process's job
+    # threads, the default) or "ray" (not implemented yet: refused at start).
+    executor: str = "local"
 
     def __post_init__(self) -> None:
         from anymole.video.registry import PriorRegistry

@@ -38,10 +38,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from anymole.errors import FormatError, UnsupportedError, ValidationError
 from anymole.job import Cancelled, CancelToken, PoseEvent, PreviewEvent, ProgressEvent, StageEvent
 from anymole.methods.catalogue import CATALOGUE
-from anymole.pipeline import run_transition
 from anymole_client.v1 import job_pb2, service_pb2
 from anymole_server import convert, store as st
 from anymole_server.config import ServerConfig
+from anymole_server.executors import make_executor
 from anymole_server.interceptors import Interrupted, QueueFull, code_number, status_for_exception
 from anymole_server.store import DuplicateKey, JobNotFound, JobRow, Store, StoreUnavailable
 
@@ -149,6 +149,7 @@ class _Live:
 
 class JobManager:
     def __init__(self, store: Store, config: ServerConfig):
+        self._executor = make_executor(config)  # first: ConfigError (one line) for one that cannot run here
         self.store = store
         self.config = config
         self.limits = config.limits
@@ -589,16 +590,14 @@ class JobManager:
         t0 = time.perf_counter()
         try:
             emit = lambda e: self._on_pipeline_event(job_id, live, e)  # noqa: E731
-            kw = dict(render_preview=self.config.render_preview, priors=self.config.priors)
             slot = _Slot(self._slots, live.token, self._light)
-            if CATALOGUE[spec.method].needs_prior:
-                with slot:  # the whole job is heavy
-                    result = run_transition(spec.request, emit, live.token, **kw)
-            else:
+            if CATALOGUE[spec.method].needs_prior:  # the executor holds the slot for the whole job
+                result = self._executor.run(spec.request, emit, live.token, slot)
+            else:  # light until its first pose; the executor takes the slot per preview image
                 live.light = True
                 self._light.enter()
                 try:
-                    result = run_transition(spec.request, emit, live.token, slot=slot, **kw)
+                    result = self._executor.run(spec.request, emit, live.token, slot)
                 finally:
                     self._end_light(live)
             payload = convert.result_to_proto(result, spec)
