@@ -203,6 +203,7 @@ class JobManager:
         futures = [f for f in self._futures if not f.done()]
         if futures:
             await asyncio.wait(futures, timeout=timeout_s)
+        self._executor.close()
         with self._lock:
             stuck = list(self._live)
         for job_id in stuck:
