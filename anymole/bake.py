@@ -1,9 +1,19 @@
 """`anymole bake MANIFEST`: bake the transitions a TOML manifest lists (CI).
 
 For each job: load the source clip (and keyframe sources), build the in-betweening problem on
-the job's timeline, run it in-process (default) or on a server (``--server``), and write
-``<output>.glb``, ``<output>.bvh``, ``<output>.fbx`` (only where bpy is installed),
-``<output>.mp4`` (the preview renderer's front view) and ``<output>.json`` (the job's report).
+the job's timeline, run it in-process (default) or on a server (``--server``), and write the
+formats the manifest (or ``--formats``) selects: ``<output>.glb`` (a skeleton-only character
+gets the renderer's bone mesh, skinned), ``<output>.bvh`` (each joint in its source rotation
+order where the source is a BVH, Euler angles unwrapped), ``<output>.usda`` (UsdSkel),
+``<output>.mp4`` (the preview renderer), ``<output>.fbx`` (only where bpy is installed), and
+always ``<output>.json`` (the job's report). The manifest's schema is in
+:mod:`anymole.bake_manifest`; ``anymole bake --example`` prints a full example.
+
+Containment: every output path must resolve, symlinks included, inside the manifest's
+``out_dir``; a bake checks every job's paths before it writes anything and fails otherwise.
+Each file is written to a temporary file in its folder and renamed into place
+(:func:`atomic_path`), so no existing file is opened for writing, a symlink in the way is
+replaced rather than followed, and an interrupted bake leaves no half-written output.
 A job whose outputs exist and whose inputs (manifest entry, file contents, library version)
 have not changed is skipped. A failing job does not stop the others; the exit code is 1 when
 any job failed, and a summary is printed and written to the report file.
@@ -12,17 +22,22 @@ any job failed, and a summary is printed and written to the report file.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import hashlib
 import json
+import os
+import re
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anymole
-from anymole.bake_manifest import BakeJob, load_manifest
+from anymole.bake_manifest import EXAMPLE, FORMATS, SIZE_RANGE_M, UNIT_RULE, BakeJob, load_manifest, parse_formats
 from anymole.errors import AnymoleError, ValidationError
 
 # Light at import: a bake whose outputs are all up to date parses the manifest, hashes the
@@ -63,29 +78,99 @@ class _Assets:
     """Loads each file once per bake run."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, float], object] = {}
+        self._cache: dict[tuple[str, float | None], object] = {}
+        self.notes: dict[str, str] = {}
+        self.units: dict[str, float] = {}
 
-    def get(self, path: Path, unit_m: float, field_name: str = "source"):
+    def get(self, path: Path, unit_m: float | None, field_name: str = "source"):
+        """The asset at ``path``; a BVH is read in ``unit_m`` metres per unit, or by
+        :data:`~anymole.bake_manifest.UNIT_RULE` when ``unit_m`` is None (the choice is kept in
+        :attr:`notes`). Refuses a character size outside
+        :data:`~anymole.bake_manifest.SIZE_RANGE_M` unless ``unit_m`` was stated."""
         from anymole.io import load_asset
 
         key = (str(path), unit_m)
         if key not in self._cache:
             if not path.is_file():
                 raise ValidationError(field_name, f"{path} does not exist")
-            opts = {"unit_m": unit_m} if path.suffix.lower() == ".bvh" else {}
-            self._cache[key] = load_asset(path, **opts)
+            unit_field = field_name.rsplit(".", 1)[0] + ".unit_m" if "." in field_name else "unit_m"
+            if path.suffix.lower() == ".bvh":
+                asset = load_asset(path, unit_m=1.0 if unit_m is None else unit_m)
+                if unit_m is None:
+                    size_units = asset.skeleton.size
+                    chosen = 1.0 if size_units <= 10.0 else 0.01
+                    if chosen != 1.0:
+                        asset = load_asset(path, unit_m=chosen)
+                    self.units[str(path)] = chosen
+                    self.notes[str(path)] = (
+                        f"{path.name}: unit_m not stated; read as {'metres' if chosen == 1.0 else 'centimetres'} "
+                        f"(unit_m = {chosen:g}; rest-pose size {size_units:.4g} file units -> {asset.skeleton.size:.3g} m; "
+                        f"rule: {UNIT_RULE})"
+                    )
+            else:
+                asset = load_asset(path)  # glTF: metres by definition; FBX: its declared unit
+                if unit_m is not None and unit_m != 1.0:
+                    asset = scale_asset(asset, unit_m)
+                    self.notes[str(path)] = f"{path.name}: scaled by unit_m = {unit_m:g} (one file metre is {unit_m:g} m)"
+            size_m = asset.skeleton.size
+            lo, hi = SIZE_RANGE_M
+            if unit_m is None and not (lo <= size_m <= hi):
+                raise ValidationError(
+                    unit_field,
+                    f"{path.name}: the character would be {size_m:.4g} m across, outside the plausible {lo:g} m - {hi:g} m; "
+                    "state the file's unit with unit_m (e.g. unit_m = 0.01 for centimetres)",
+                )
+            self._cache[key] = asset
         return self._cache[key]
 
 
+def scale_asset(asset, k: float):
+    """``asset`` with every length multiplied by ``k`` (offsets, translations, mesh vertices,
+    the inverse bind matrices' translations); rotations are unchanged."""
+    from dataclasses import replace
+
+    from anymole.io import Clip
+
+    sk = asset.skeleton
+    mesh = sk.mesh
+    if mesh is not None:
+        ibm = mesh.inverse_bind_matrices.clone()
+        ibm[..., :3, 3] *= k
+        mesh = replace(mesh, vertices=mesh.vertices * k, inverse_bind_matrices=ibm)
+    skeleton = replace(sk, offsets=sk.offsets * k, mesh=mesh)
+    clips = tuple(Clip(c.name, c.motion.with_frames(c.motion.rotations, c.motion.translations * k)) for c in asset.clips)
+    return replace(asset, skeleton=skeleton, clips=clips)
+
+
+def _clip_tokens(name: str) -> list[str]:
+    return [t for t in re.split(r"[|:._\-\s]+", name.lower()) if t]
+
+
 def _pick_clip(asset, clip: str | None, field_name: str):
+    """The clip named ``clip`` (default the first): matched exactly, then ignoring case, then
+    as the name's parts (``Survey`` finds ``root|Survey_root``, ``survey root`` too); a name
+    that matches none, or several, is an error listing the clips."""
     if not asset.clips:
         raise ValidationError(field_name, f"{asset.source} has no animation clip")
     if clip is None:
         return asset.clips[0]
-    for c in asset.clips:
-        if c.name == clip:
-            return c
-    raise ValidationError(field_name, f"no clip named {clip!r} in {asset.source}; clips: {[c.name for c in asset.clips]}")
+    names = [c.name for c in asset.clips]
+    for rule in (
+        lambda n: n == clip,
+        lambda n: n.lower() == clip.lower(),
+        lambda n: _contains_run(_clip_tokens(n), _clip_tokens(clip)),
+    ):
+        hits = [c for c in asset.clips if rule(c.name)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise ValidationError(field_name, f"clip {clip!r} matches several clips in {asset.source}: {[c.name for c in hits]}")
+    raise ValidationError(field_name, f"no clip named {clip!r} in {asset.source}; clips: {names}")
+
+
+def _contains_run(tokens: list[str], query: list[str]) -> bool:
+    n = len(query)
+    return n > 0 and any(tokens[i : i + n] == query for i in range(len(tokens) - n + 1))
 
 
 def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProblem:
@@ -107,6 +192,7 @@ def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProbl
     rots, transs = [], []
     for i, spec in enumerate(job.keyframes):
         f = f"{job.name}.keyframes[{i}]"
+        foreign = spec.source is not None or spec.clip is not None
         if spec.source is None:
             src_motion, index = (motion if spec.clip is None else _pick_clip(asset, spec.clip, f"{f}.clip").motion.resample(job.fps)), None
         else:
@@ -118,10 +204,62 @@ def build_problem(job: BakeJob, assets: _Assets | None = None) -> InbetweenProbl
         r, t = src_motion.rotations[spec.frame], src_motion.translations[spec.frame]
         if index is not None:
             r, t = r[index], t[index]
+        align = job.align if job.align is not None else ("root+heading" if foreign else "none")
+        if align != "none":
+            at = job.timeline()[i]
+            r, t = align_keyframe(skeleton, motion.slice(c0, c1), r, t, at, heading=align == "root+heading")
         rots.append(r)
         transs.append(t)
     keyframes = Motion(torch.stack(rots), torch.stack(transs), job.fps)
     return InbetweenProblem.from_timeline(skeleton, motion.slice(c0, c1), keyframes, job.timeline(), field=f"{job.name}.keyframes")
+
+
+def align_root_joint(skeleton: Skeleton, context: Motion) -> int:
+    """The joint whose global position travels farthest horizontally over ``context`` (the one
+    that carries the character's travel: the root, or a pelvis under a static root)."""
+    import torch
+
+    _, pos = context.global_transforms(skeleton)
+    flat = pos[..., [0, 2]]
+    travel = (flat - flat[-1:]).norm(dim=-1).amax(0)  # (J,)
+    return int(torch.argmax(travel)) if float(travel.max()) > 0 else 0
+
+
+def align_keyframe(skeleton: Skeleton, context: Motion, rot: torch.Tensor, trans: torch.Tensor, at: int, *, heading: bool):
+    """Place one keyframe pose (``rot (J, 4)``, ``trans (J, 3)``, canonical frame) in the
+    context's frame of reference, by :data:`~anymole.bake_manifest.ALIGN_RULE`; ``at`` is the
+    keyframe's timeline frame (the context is frames ``0 .. C-1``).
+
+    The pose moves rigidly in the world (joint 0's transform changes): horizontally so that
+    the travelling joint (:func:`align_root_joint`) lands where the context's last position
+    would be after ``at - (C-1)`` frames at its final velocity, its height kept; with
+    ``heading`` also turned about the vertical (+Y) through that joint so that its heading (the
+    twist of its world rotation about +Y) is the context's last one."""
+    import torch
+
+    from anymole.geometry.rotations import quat_apply, quat_conjugate, quat_mul, quat_normalize
+    from anymole.kinematics import forward_kinematics
+
+    j = align_root_joint(skeleton, context)
+    c_rot, c_pos = context.global_transforms(skeleton)
+    k_rot, k_pos = forward_kinematics(skeleton.parents, rot[None], trans[None])
+    last = c_pos[-1, j]
+    vel = c_pos[-1, j] - c_pos[-2, j] if context.num_frames >= 2 else torch.zeros_like(last)
+    target = last + vel * (at - (context.num_frames - 1))
+    pivot = k_pos[0, j]
+
+    def yaw(q):
+        t = torch.stack([q[..., 1] * 0, q[..., 1], q[..., 1] * 0, q[..., 3]], -1)
+        n = t.norm(dim=-1, keepdim=True)
+        return torch.where(n > 1e-9, t / n.clamp_min(1e-12), torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=q.dtype))
+
+    delta = quat_mul(yaw(c_rot[-1, j]), quat_conjugate(yaw(k_rot[0, j]))) if heading else torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=rot.dtype)
+    shift = target - pivot
+    shift[1] = 0.0
+    rot, trans = rot.clone(), trans.clone()
+    rot[0] = quat_normalize(quat_mul(delta, rot[0]))
+    trans[0] = quat_apply(delta, trans[0] - pivot) + pivot + shift
+    return rot, trans
 
 
 def _joint_map(ours: Skeleton, theirs: Skeleton, field_name: str) -> torch.Tensor:
@@ -142,6 +280,7 @@ def fingerprint(job: BakeJob) -> str:
     h = hashlib.sha256()
     h.update(json.dumps(asdict(job), default=str, sort_keys=True).encode())
     h.update(anymole.__version__.encode())
+    h.update(",".join(job.formats).encode())
     files = {job.source} | {k.source for k in job.keyframes if k.source is not None}
     for p in sorted(files, key=str):
         h.update(str(p).encode())
@@ -149,15 +288,51 @@ def fingerprint(job: BakeJob) -> str:
     return h.hexdigest()
 
 
-def output_paths(job: BakeJob) -> dict[str, Path]:
-    """The outputs every bake writes: ``<output>.glb``, ``.bvh``, ``.mp4`` and ``.json``."""
+_EXT = {"glb": ".glb", "bvh": ".bvh", "usd": ".usda", "mp4": ".mp4", "fbx": ".fbx"}
+
+
+def output_paths(job: BakeJob, formats: tuple[str, ...] | None = None) -> dict[str, Path]:
+    """The outputs a bake writes, by extension: one per selected format except FBX (see
+    :func:`fbx_path`), and ``.json`` (the job's report) always."""
+    formats = job.formats if formats is None else formats
     base = job.output
-    return {ext: base.with_name(base.name + ext) for ext in (".glb", ".bvh", ".mp4", ".json")}
+    exts = [_EXT[f] for f in FORMATS if f in formats and f != "fbx"] + [".json"]
+    return {ext: base.with_name(base.name + ext) for ext in exts}
 
 
 def fbx_path(job: BakeJob) -> Path:
     """``<output>.fbx``, written only where bpy is installed."""
     return job.output.with_name(job.output.name + ".fbx")
+
+
+def check_contained(job: BakeJob, formats: tuple[str, ...] | None = None) -> None:
+    """Raise :class:`ValidationError` (``<job>.output``) unless every output path of ``job``
+    resolves, symlinks included, inside its ``out_dir``."""
+    if job.out_dir is None:
+        return
+    root = Path(os.path.realpath(job.out_dir))
+    for p in [*output_paths(job, formats).values(), fbx_path(job)]:
+        real = Path(os.path.realpath(p))
+        if real != root and root not in real.parents:
+            raise ValidationError(
+                f"{job.name}.output", f"{p} resolves to {real}, outside the output folder {root}; nothing was written"
+            )
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path in ``path``'s folder (same suffix) to write to; on success it is
+    renamed onto ``path`` (a symlink at ``path`` is replaced, never followed); on failure it
+    is removed."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
 
 
 def is_up_to_date(job: BakeJob, digest: str) -> bool:
@@ -169,6 +344,8 @@ def is_up_to_date(job: BakeJob, digest: str) -> bool:
     paths = output_paths(job)
     if not all(p.exists() for p in paths.values()):
         return False
+    if "fbx" not in job.formats:
+        return _report_matches(paths[".json"], digest)
     try:
         report = json.loads(paths[".json"].read_text())
     except (OSError, ValueError):
@@ -180,6 +357,16 @@ def is_up_to_date(job: BakeJob, digest: str) -> bool:
         return False
     fbx = fbx_path(job)
     return not fbx_write.bpy_available() or (fbx in listed and fbx.exists())
+
+
+def _report_matches(report_path: Path, digest: str) -> bool:
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(report, dict) or report.get("fingerprint") != digest:
+        return False
+    return all(Path(p).exists() for p in report.get("outputs", []) if isinstance(p, str))
 
 
 def _existing_outputs(job: BakeJob) -> list[str]:
@@ -195,38 +382,99 @@ def preview_frames_rgb(skeleton: Skeleton, motion: Motion, size: tuple[int, int]
     return render_preview_frames(skeleton, motion, size=size)
 
 
-def write_motion_files(base: Path, name: str, skeleton: Skeleton, motion: Motion, *, unit_m: float = 1.0) -> tuple[dict[str, Path], list[str]]:
-    """Write ``motion`` ``(T, J)`` of ``skeleton`` (canonical frame, metres) beside ``base``:
-    ``<base>.glb`` (one clip called ``name``), ``<base>.bvh`` (lengths in units of ``unit_m``
-    metres), ``<base>.mp4`` (the preview renderer, every frame, at the motion's fps) and
-    ``<base>.fbx`` where bpy is installed. Returns the paths written by extension and notes
-    (e.g. why there is no FBX)."""
+def write_motion_files(
+    base: Path,
+    name: str,
+    skeleton: Skeleton,
+    motion: Motion,
+    *,
+    unit_m: float = 1.0,
+    formats: tuple[str, ...] = FORMATS,
+    bvh_orders: list[str] | None = None,
+) -> tuple[dict[str, Path], list[str]]:
+    """Write ``motion`` ``(T, J)`` of ``skeleton`` (canonical frame, metres) beside ``base`` in
+    the selected ``formats``: ``<base>.glb`` (one clip called ``name``; a skeleton without a
+    mesh gets its bone mesh), ``<base>.bvh`` (lengths in units of ``unit_m`` metres, joints in
+    ``bvh_orders`` rotation orders), ``<base>.usda`` (UsdSkel), ``<base>.mp4`` (the preview
+    renderer, every frame, at the motion's fps) and ``<base>.fbx`` where bpy is installed.
+    Every file goes through :func:`atomic_path`. Returns the paths written by extension and
+    notes (e.g. why there is no FBX)."""
     from anymole.io import Clip, write_bvh, write_gltf
-    from anymole.render.mp4 import write_mp4
 
     base.parent.mkdir(parents=True, exist_ok=True)
-    paths = {ext: base.with_name(base.name + ext) for ext in (".glb", ".bvh", ".mp4")}
-    write_gltf(paths[".glb"], skeleton, [Clip(name, motion)])
-    write_bvh(paths[".bvh"], skeleton, motion, unit_m=unit_m)
-    write_mp4(paths[".mp4"], preview_frames_rgb(skeleton, motion), motion.fps)
-    notes = []
-    fbx = _write_fbx_if_possible(paths[".glb"], base.with_name(base.name + ".fbx"))
-    if fbx:
-        paths[".fbx"] = Path(fbx)
-    else:
-        from anymole.io.fbx_write import INSTALL_HINT
+    paths: dict[str, Path] = {}
+    notes: list[str] = []
+    glb = base.with_name(base.name + ".glb")
+    wants_glb = "glb" in formats or ("fbx" in formats and _bpy_available())
+    if wants_glb:
+        from anymole.render.bone_mesh import mesh_for
 
-        notes.append(f"FBX not written: Blender's bpy is not installed; {INSTALL_HINT}")
+        shown = skeleton if skeleton.mesh is not None else skeleton.with_mesh(mesh_for(skeleton))
+        with atomic_path(glb) as tmp:
+            write_gltf(tmp, shown, [Clip(name, motion)])
+        paths[".glb"] = glb
+    if "bvh" in formats:
+        bvh = base.with_name(base.name + ".bvh")
+        with atomic_path(bvh) as tmp:
+            write_bvh(tmp, skeleton, motion, unit_m=unit_m, rotation_orders=bvh_orders)
+        paths[".bvh"] = bvh
+    if "usd" in formats:
+        from anymole.io.usd_write import write_usd
+
+        usd = base.with_name(base.name + ".usda")
+        with atomic_path(usd) as tmp:
+            write_usd(tmp, skeleton, motion, clip_name=name)
+        paths[".usda"] = usd
+    if "mp4" in formats:
+        from anymole.render.mp4 import write_mp4
+
+        mp4 = base.with_name(base.name + ".mp4")
+        with atomic_path(mp4) as tmp:
+            write_mp4(tmp, preview_frames_rgb(skeleton, motion), motion.fps)
+        paths[".mp4"] = mp4
+    if "fbx" in formats:
+        fbx_out = base.with_name(base.name + ".fbx")
+        if _bpy_available():
+            with atomic_path(fbx_out) as tmp:
+                _write_fbx_if_possible(glb, tmp)
+            paths[".fbx"] = fbx_out
+        else:
+            from anymole.io.fbx_write import INSTALL_HINT
+
+            notes.append(f"FBX not written: Blender's bpy is not installed; {INSTALL_HINT}")
+    if wants_glb and "glb" not in formats:
+        glb.unlink()
+        del paths[".glb"]
     return paths, notes
 
 
-def write_outputs(job: BakeJob, problem: InbetweenProblem, result: TransitionResult, digest: str, seconds: float) -> JobOutcome:
+def _bpy_available() -> bool:
+    from anymole.io.fbx_write import bpy_available
+
+    return bpy_available()
+
+
+def write_outputs(
+    job: BakeJob,
+    problem: InbetweenProblem,
+    result: TransitionResult,
+    digest: str,
+    seconds: float,
+    *,
+    unit_m_used: float | None = None,
+    bvh_orders: list[str] | None = None,
+    notes_in: list[str] = (),
+) -> JobOutcome:
     """Write the job's motion files (:func:`write_motion_files`) and its JSON report."""
     paths = output_paths(job)
     skeleton, motion = problem.skeleton, result.motion
-    written, notes = write_motion_files(job.output, job.name, skeleton, motion, unit_m=job.unit_m)
-    outputs = [str(p) for p in paths.values()] + ([str(written[".fbx"])] if ".fbx" in written else [])
+    check_contained(job)  # again, just before writing: a symlink may have appeared
+    written, notes = write_motion_files(
+        job.output, job.name, skeleton, motion, unit_m=job.unit_m or unit_m_used or 1.0, formats=job.formats, bvh_orders=bvh_orders
+    )
+    outputs = [str(p) for p in written.values()] + [str(paths[".json"])]
     outcome = JobOutcome(job.name, "ok", outputs, keyframe_error=result.keyframe_error, method=result.method, seconds=seconds)
+    outcome.notes.extend(notes_in)
     outcome.notes.extend(result.warnings)
     outcome.notes.extend(notes)
     gaps = problem.gaps()
@@ -240,11 +488,14 @@ def write_outputs(job: BakeJob, problem: InbetweenProblem, result: TransitionRes
         "gaps": [list(g) for g in gaps],
         "keyframe_error": result.keyframe_error,
         "warnings": list(result.warnings),
+        "notes": outcome.notes,
+        "unit_m": job.unit_m or unit_m_used,
         "seconds": seconds,
         "outputs": outcome.outputs,
         "anymole_version": anymole.__version__,
     }
-    paths[".json"].write_text(json.dumps(report, indent=2))
+    with atomic_path(paths[".json"]) as tmp:
+        tmp.write_text(json.dumps(report, indent=2))
     return outcome
 
 
@@ -277,6 +528,8 @@ def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force
 
     assets = _Assets()
     outcomes = []
+    for job in jobs:  # 0. every output stays in its folder, checked before anything is written
+        check_contained(job)
     for job in jobs:
         label = escape(job.name)  # names and messages are text, not rich markup
         task = progress.add_task(label, total=1.0) if progress is not None else None
@@ -298,7 +551,19 @@ def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force
                     progress.update(task, completed=0.9 * event.fraction, description=f"{label}: {escape(event.message)}")
 
             result = executor(request, emit, CancelToken())
-            outcomes.append(write_outputs(job, problem, result, digest, time.perf_counter() - t0))
+            src = str(job.source)
+            orders = None
+            if job.source.suffix.lower() == ".bvh":
+                from anymole.io.bvh import bvh_rotation_orders
+
+                orders = bvh_rotation_orders(job.source)
+            notes = [n for p, n in assets.notes.items() if p in {src, *(str(k.source) for k in job.keyframes if k.source)}]
+            outcomes.append(
+                write_outputs(
+                    job, problem, result, digest, time.perf_counter() - t0,
+                    unit_m_used=assets.units.get(src), bvh_orders=orders, notes_in=notes,
+                )
+            )
             if task is not None:
                 progress.update(task, completed=1.0, description=f"{label} ok")
         except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
@@ -318,17 +583,37 @@ def summarize(outcomes: list[JobOutcome]) -> dict:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("manifest", type=Path, help="TOML manifest listing the jobs")
+    parser.add_argument("manifest", type=Path, nargs="?", help="TOML manifest listing the jobs (schema: anymole bake --example)")
+    parser.add_argument("--example", action="store_true", help="print a full example manifest (every key) and exit")
+    parser.add_argument("--formats", metavar="LIST", help=f"outputs to write, comma-separated among {','.join(FORMATS)} (default: the manifest's `formats`, else all)")
     parser.add_argument("--server", metavar="ADDRESS", help="run jobs on this server (host:port) instead of in-process")
     parser.add_argument("--token-file", type=Path, help="bearer token for --server")
     parser.add_argument("--tls-ca", type=Path, help="CA certificate to verify a TLS --server")
     parser.add_argument("--force", action="store_true", help="bake even when outputs are up to date")
-    parser.add_argument("--report", type=Path, help="summary JSON (default: bake_report.json beside the manifest)")
+    parser.add_argument("--report", type=Path, help="summary JSON (default: <manifest stem>.report.json beside the manifest)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument(
         "--video-model", action="append", default=[], metavar="NAME=PATH",
         help="in-process only: a video prior for method 'anymole' (ltx=FOLDER, wan-vace=FOLDER or tiny); repeatable",
     )
+
+
+def default_report_path(manifest: Path) -> Path:
+    """``<manifest stem>.report.json`` beside the manifest."""
+    m = manifest.resolve()
+    return m.with_name(m.stem + ".report.json")
+
+
+def summary_lines(summary: dict, outcomes: list[JobOutcome]) -> list[str]:
+    """The summary as plain lines (for logs that are not a terminal): one per job, whole
+    error text, then the totals."""
+    lines = []
+    for o in outcomes:
+        kf = "" if o.keyframe_error is None else f" keyframe_error={o.keyframe_error:.2e}"
+        detail = o.error or "; ".join(o.notes)
+        lines.append(f"{o.status.upper():7s} {o.name} method={o.method or '-'}{kf} seconds={o.seconds:.2f}" + (f" :: {detail}" if detail else ""))
+    lines.append(f"anymole bake: {summary['ok']} ok, {summary['skipped']} skipped, {summary['failed']} failed")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -337,8 +622,16 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    if args.example:
+        sys.stdout.write(EXAMPLE)
+        return 0
+    if args.manifest is None:
+        raise ValidationError("manifest", "give a manifest file (anymole bake MANIFEST), or --example to print one")
     console = Console(stderr=True)
     jobs = load_manifest(args.manifest)
+    if args.formats:
+        formats = parse_formats("formats", args.formats)
+        jobs = [dataclasses.replace(j, formats=formats) for j in jobs]
     executor: Executor = in_process_executor
     closer = None
     # Executors (a gRPC client, video priors) load torch: only build them when a job will run.
@@ -356,7 +649,7 @@ def run(args: argparse.Namespace) -> int:
 
         executor, closer = remote_executor(args.server, token_file=args.token_file, tls_ca=args.tls_ca)
     try:
-        if args.no_progress:
+        if args.no_progress or not console.is_terminal:
             outcomes = bake(jobs, executor, force=args.force)
         else:
             columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
@@ -366,15 +659,22 @@ def run(args: argparse.Namespace) -> int:
         if closer is not None:
             closer()
     summary = summarize(outcomes)
-    report = args.report or args.manifest.resolve().parent / "bake_report.json"
+    report = args.report or default_report_path(args.manifest)
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps(summary, indent=2))
-    table = Table(title=f"anymole bake: {summary['ok']} ok, {summary['skipped']} skipped, {summary['failed']} failed")
-    for col in ("job", "status", "method", "keyframe error", "seconds", "detail"):
-        table.add_column(col)
+    with atomic_path(report) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2))
     for o in outcomes:
-        kf = "" if o.keyframe_error is None else f"{o.keyframe_error:.2e}"
-        table.add_row(escape(o.name), o.status, o.method, kf, f"{o.seconds:.2f}", escape(o.error or "; ".join(o.notes)))
-    Console(file=sys.stdout).print(table)
+        if o.status == "failed":
+            print(f"error: {o.name}: {o.error}", file=sys.stderr)
+    if sys.stdout.isatty():
+        table = Table(title=f"anymole bake: {summary['ok']} ok, {summary['skipped']} skipped, {summary['failed']} failed")
+        for col in ("job", "status", "method", "keyframe error", "seconds", "detail"):
+            table.add_column(col, overflow="fold")
+        for o in outcomes:
+            kf = "" if o.keyframe_error is None else f"{o.keyframe_error:.2e}"
+            table.add_row(escape(o.name), o.status, o.method, kf, f"{o.seconds:.2f}", escape(o.error or "; ".join(o.notes)))
+        Console(file=sys.stdout).print(table)
+    else:
+        print("\n".join(summary_lines(summary, outcomes)))
     print(f"report: {report}")
     return 1 if summary["failed"] else 0

@@ -1,4 +1,5 @@
-"""In-betweening quality metrics: L2Q, L2P, NPSS (LAFAN1's benchmark) and the keyframe error.
+"""In-betweening quality metrics: L2Q, L2P, NPSS (LAFAN1's benchmark), foot skate and the
+keyframe error.
 
 Shapes: ``(..., T, J, K)`` — any leading batch dims (typically ``B`` windows), ``T`` frames (the
 gap frames only, as in LAFAN1: neither the context nor the target keyframe), ``J`` joints, ``K``
@@ -43,7 +44,24 @@ LAFAN1; reference code ``ubisoft-laforge-animation-dataset/lafan1/benchmarks.py`
 
       NPSS = sum_{b,d} w_bd · || cumsum(P̂_bd) - cumsum(P_bd) ||₁ / sum_{b,d} w_bd
 
-  Quaternions are sign-aligned to the truth first (as for L2Q). Identical signals give 0.
+  Each quaternion track (prediction and truth separately) is first made **sign-continuous in
+  time** (:func:`anymole.geometry.rotations.quat_make_continuous`: each frame's quaternion is
+  flipped into the hemisphere of the previous frame's), as LAFAN1's
+  ``remove_quat_discontinuities`` does before its ``fast_npss``. Without it a track that
+  crosses w = 0 has a spurious jump whose spectrum swamps the motion's. A sign flip of a whole
+  track leaves its power spectrum unchanged, so no alignment between the two is needed.
+  Identical signals give 0.
+
+* **foot skate** — how fast planted feet slide (:func:`foot_skate`). Contact rule: the
+  *end joints* (joints without children) whose lowest height over the known frames is within
+  ``CONTACT_HEIGHT`` (0.05) character sizes of the floor are the feet; the floor is the lowest
+  height of any joint over the known frames (up is +Y, the canonical frame), so a foot is
+  among the lowest points of the body. A foot is *planted*
+  at a gap frame when its height is within ``CONTACT_HEIGHT`` sizes of the floor. The figure
+  is the mean horizontal (XZ) speed of planted feet over planted (foot, frame) pairs, speeds
+  by central differences over the gap frames with their neighbours, in character sizes per
+  second. Computed the same way on the truth, it gives the ground truth's own value (feet
+  that roll or pivot in real capture move a little).
 
 * **keyframe error** — the largest global joint position error at the known frames, divided by
   the character's size: 0 for a method that holds its keyframes exactly.
@@ -55,7 +73,7 @@ import torch
 from torch import Tensor
 
 from anymole.errors import ValidationError
-from anymole.geometry.rotations import quat_align
+from anymole.geometry.rotations import quat_align, quat_make_continuous
 from anymole.kinematics import forward_kinematics
 from anymole.motion import Motion
 from anymole.skeleton import Skeleton
@@ -118,7 +136,8 @@ def npss_terms(pred_global_rot: Tensor, true_global_rot: Tensor) -> tuple[Tensor
     lets a benchmark pool windows of skeletons with different ``J``.
     """
     _check_pair("npss", pred_global_rot, true_global_rot, 4)
-    pred = quat_align(pred_global_rot, true_global_rot)
+    pred = quat_make_continuous(pred_global_rot, dim=-3)
+    true_global_rot = quat_make_continuous(true_global_rot, dim=-3)
     lead = pred.shape[:-3]
     T = pred.shape[-3]
     x_pred = pred.reshape(*lead, T, -1)  # (..., T, D)
@@ -138,6 +157,66 @@ def npss(pred_global_rot: Tensor, true_global_rot: Tensor) -> Tensor:
     :func:`npss_terms` over every feature of every window; a 0-dim tensor (0 when identical)."""
     emd, w = npss_terms(pred_global_rot, true_global_rot)
     return (emd * w).sum() / w.sum().clamp_min(_EPS)
+
+
+CONTACT_HEIGHT = 0.05
+"""Contact threshold: a foot within this many character sizes of the floor is planted."""
+
+CONTACT_SPEED = 0.25
+"""Contact speed threshold at known frames (character sizes per second), used by the
+in-betweener to decide which feet are planted where the motion is known."""
+
+
+def end_joints(parents) -> list[int]:
+    """Joints without children, in order."""
+    parents = [int(p) for p in parents]
+    has_child = set(p for p in parents if p >= 0)
+    return [j for j in range(len(parents)) if j not in has_child]
+
+
+def contact_feet(known_pos: Tensor, ends: list[int], size: float) -> tuple[list[int], float]:
+    """Which end joints are feet, and the floor height, from known global positions
+    ``(F, J, 3)`` of every joint (skeleton units, +Y up): ``(feet, floor_y)`` by the rule of
+    the module docstring."""
+    floor = float(known_pos[..., 1].min())
+    h = known_pos[..., ends, 1]  # (F, E)
+    low = (h.min(dim=0).values - floor) <= CONTACT_HEIGHT * size
+    return [e for e, ok in zip(ends, low.tolist()) if ok], floor
+
+
+def foot_skate(
+    pos: Tensor, feet: list[int], floor_y: float, size: float, fps: float, frames: slice | None = None, reduction: str = "mean"
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Foot skate: mean horizontal speed of planted feet, character sizes per second.
+
+    Args:
+        pos: ``(..., T, J, 3)`` global joint positions, skeleton units, +Y up.
+        feet: the foot joints (:func:`contact_feet`).
+        floor_y: the floor height, skeleton units.
+        size: the character size (skeleton units).
+        fps: frames per second of ``pos``.
+        frames: the frames scored (default all but the first and last); speeds are central
+            differences, so the scored frames need a neighbour on each side.
+        reduction: ``"mean"`` → a 0-dim tensor (0 when nothing is planted); ``"sum"`` →
+            ``(sum of planted speeds, planted count)`` for pooling windows.
+    """
+    T = pos.shape[-3]
+    frames = frames if frames is not None else slice(1, T - 1)
+    idx = torch.arange(T)[frames]
+    if idx.numel() == 0 or not feet or int(idx.min()) < 1 or int(idx.max()) > T - 2:
+        if idx.numel() and feet and (int(idx.min()) < 1 or int(idx.max()) > T - 2):
+            raise ValidationError("frames", "scored frames need a neighbour on each side")
+        z = pos.new_zeros(())
+        return (z, z) if reduction == "sum" else z
+    p = pos[..., feet, :]
+    v = (p[..., idx + 1, :, :] - p[..., idx - 1, :, :]) * (0.5 * fps / size)
+    speed = v[..., [0, 2]].norm(dim=-1)  # (..., F, E)
+    planted = (p[..., idx, :, 1] - floor_y) <= CONTACT_HEIGHT * size
+    total = (speed * planted).sum()
+    count = planted.sum().to(pos.dtype)
+    if reduction == "sum":
+        return total, count
+    return total / count.clamp_min(1)
 
 
 def keyframe_error(skeleton: Skeleton, motion: Motion, reference: Motion, known: Tensor) -> float:

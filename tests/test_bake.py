@@ -18,6 +18,7 @@ from anymole.io import read_bvh, read_gltf, write_bvh
 from anymole.motion import Motion
 from anymole.pipeline import PreviewOptions, TransitionRequest, run_transition
 from anymole.testing import make_character
+from tests import gltf_validator
 
 UNIT_M = 0.01  # the test files are in centimetres
 POS_ATOL_M = 2e-4  # BVH text (9 significant digits, 1e-6 degree) and float32 GLB round trips
@@ -40,7 +41,14 @@ source = "walk.bvh"
 context = [5, 25]
 keyframes = [{{ source = "idle.bvh", frame = 3, at = 32 }}, {{ frame = 50, at = 41 }}]
 unit_m = 0.01
+align = "none"  # the keyframes exactly as in their files (the default aligns idle.bvh's)
 """
+
+
+@pytest.fixture(autouse=True)
+def _khronos_validator(monkeypatch):
+    """Every GLB this module writes passes the Khronos glTF validator (0 errors, 0 warnings)."""
+    yield from gltf_validator.record_and_validate(monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +136,7 @@ def test_second_run_skips_up_to_date_jobs_and_reruns_changed_ones(project, clips
     mtimes = {job.name: output_paths(job)[".glb"].stat().st_mtime_ns for job in jobs}
 
     assert _bake_cli(manifest, "--no-progress") == 0
-    summary = json.loads((folder / "bake_report.json").read_text())
+    summary = json.loads((folder / "manifest.report.json").read_text())
     assert (summary["ok"], summary["skipped"], summary["failed"]) == (0, 2, 0)
     assert {job.name: output_paths(job)[".glb"].stat().st_mtime_ns for job in jobs} == mtimes
 
@@ -136,12 +144,12 @@ def test_second_run_skips_up_to_date_jobs_and_reruns_changed_ones(project, clips
     _, idle2 = make_character("quadruped", num_frames=10, seed=12)
     write_bvh(folder / "idle.bvh", skeleton, idle2, unit_m=UNIT_M)
     assert _bake_cli(manifest, "--no-progress") == 0
-    summary = json.loads((folder / "bake_report.json").read_text())
+    summary = json.loads((folder / "manifest.report.json").read_text())
     assert [(j["name"], j["status"]) for j in summary["jobs"]] == [("same_clip", "skipped"), ("other_file", "ok")]
 
     # --force bakes everything again.
     assert _bake_cli(manifest, "--no-progress", "--force") == 0
-    assert json.loads((folder / "bake_report.json").read_text())["ok"] == 2
+    assert json.loads((folder / "manifest.report.json").read_text())["ok"] == 2
 
 
 def test_failing_jobs_do_not_stop_the_others(project, capsys):
@@ -234,7 +242,9 @@ def test_fbx_is_written_where_bpy_is_available(project, monkeypatch):
     monkeypatch.setattr(fbx_write, "glb_to_fbx", fake_glb_to_fbx)
     (outcome,) = bake([job], force=True)
     fbx = job.output.with_name(job.output.name + ".fbx")
-    assert calls == [(output_paths(job)[".glb"], fbx)]
+    # Written to a temporary file beside it, then renamed into place.
+    assert len(calls) == 1 and calls[0][0] == output_paths(job)[".glb"] and calls[0][1].parent == fbx.parent
+    assert not calls[0][1].exists() and fbx.read_bytes().startswith(b"Kaydara")
     assert outcome.status == "ok" and str(fbx) in outcome.outputs and fbx.is_file()
 
 
@@ -298,4 +308,4 @@ def test_manifest_errors_name_the_field(tmp_path, text, field):
     with pytest.raises(ValueError, match=field):
         load_manifest(bad)
     assert _bake_cli(bad, "--no-progress") == 1  # the CLI reports it, no traceback
-    assert not (tmp_path / "bake_report.json").exists()
+    assert not (tmp_path / "bad.report.json").exists()

@@ -76,7 +76,7 @@ def test_an_up_to_date_bake_imports_no_torch(tmp_path):
     assert cli.main(["bake", str(manifest), "--no-progress"]) == 0
     out = _run_fresh("bake", manifest, "--no-progress", heavy=("torch",))
     assert out.returncode == 0, out.stderr
-    summary = json.loads((tmp_path / "bake_report.json").read_text())
+    summary = json.loads((tmp_path / "manifest.report.json").read_text())
     assert (summary["ok"], summary["skipped"]) == (0, 1)
     # A stale job does import torch (the probe notices it): the check is real.
     (load_manifest(manifest)[0].output.with_name("a.mp4")).unlink()

@@ -106,13 +106,55 @@ def _lafan_fast_npss(gt_seq: np.ndarray, pred_seq: np.ndarray) -> float:
     return float(np.average(emd, weights=gt_total))
 
 
+def _lafan_remove_quat_discontinuities(q: np.ndarray) -> np.ndarray:
+    """LAFAN1's utils.remove_quat_discontinuities, (B, T, J, 4), transcribed: each frame is
+    flipped to the side of the previous (already fixed) frame."""
+    q = q.copy()
+    for t in range(1, q.shape[1]):
+        flip = np.sum(q[:, t] * q[:, t - 1], axis=-1, keepdims=True) < 0
+        q[:, t] = np.where(flip, -q[:, t], q[:, t])
+    return q
+
+
 def test_npss_matches_lafan1_reference():
     g = torch.Generator().manual_seed(3)
     true = quat_normalize(torch.randn(4, 10, 3, 4, generator=g, dtype=torch.float64))
     pred = quat_normalize(true + 0.3 * torch.randn(4, 10, 3, 4, generator=g, dtype=torch.float64))
-    pred = torch.where((pred * true).sum(-1, keepdim=True) < 0, -pred, pred)  # LAFAN compares as given
-    ref = _lafan_fast_npss(true.reshape(4, 10, 12).numpy(), pred.reshape(4, 10, 12).numpy())
+    t_np = _lafan_remove_quat_discontinuities(true.numpy())
+    p_np = _lafan_remove_quat_discontinuities(pred.numpy())
+    ref = _lafan_fast_npss(t_np.reshape(4, 10, 12), p_np.reshape(4, 10, 12))
     assert npss(pred, true).item() == pytest.approx(ref, rel=1e-10)
+
+
+def test_npss_ignores_sign_flips_in_time():
+    # A slow turn about Y through 180°+ : w crosses zero. The same track with every other
+    # frame negated (the same rotations) must score 0 against it, and so must its negation.
+    angle = torch.linspace(0.0, 1.5 * math.pi, 12, dtype=torch.float64)
+    true = axis_angle_quat("Y", angle)[None, :, None, :]
+    flipped = true.clone()
+    flipped[:, 1::2] *= -1
+    assert npss(flipped, true).item() == pytest.approx(0.0, abs=1e-12)
+    assert npss(-true, flipped).item() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_foot_skate_counts_planted_feet_only():
+    from anymole.metrics import contact_feet, end_joints, foot_skate
+
+    # Joint 0 root, 1 foot (end joint), 2 hand (end joint, high). The foot slides along X at
+    # 0.5 units per frame on the floor; at 10 fps and size 2 that is 2.5 sizes per second.
+    T = 6
+    pos = torch.zeros(T, 3, 3, dtype=torch.float64)
+    pos[:, 0] = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64)
+    pos[:, 1, 0] = 0.5 * torch.arange(T, dtype=torch.float64)
+    pos[:, 2] = torch.tensor([0.0, 1.5, 0.0], dtype=torch.float64)
+    ends = end_joints([-1, 0, 0])
+    assert ends == [1, 2]
+    feet, floor = contact_feet(pos, ends, size=2.0)
+    assert feet == [1] and floor == 0.0
+    assert foot_skate(pos, feet, floor, size=2.0, fps=10.0).item() == pytest.approx(2.5)
+    # Lifted off the floor: not planted, no skate.
+    pos[:, 1, 1] = 0.5
+    assert foot_skate(pos, feet, floor, size=2.0, fps=10.0).item() == 0.0
 
 
 def test_keyframe_error(chain4):

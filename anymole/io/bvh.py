@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -391,6 +392,7 @@ def write_bvh(
     motion: Motion,
     *,
     rotation_order: str = "ZYX",
+    rotation_orders: Sequence[str | None] | Mapping[str, str] | None = None,
     unit_m: float = 1.0,
     up: str = "+y",
     forward: str = "+z",
@@ -400,6 +402,13 @@ def write_bvh(
 
     Args:
         rotation_order: Euler axes of every joint's rotation channels, in file order.
+        rotation_orders: per-joint orders that override ``rotation_order``: a sequence of J
+            orders (None entries: the default) or a mapping from joint name to order (e.g.
+            :func:`bvh_rotation_orders` of the source file, so each joint keeps its own).
+
+    Euler angles are unwrapped along time (:func:`unwrap_euler`): each frame takes, of the two
+    equivalent angle triples and their ±360° shifts, the one nearest the previous frame's, so
+    curves have no ±360° jumps (a joint turning steadily reads 350°, 370°, … not 350°, 10°).
         unit_m, up, forward, handedness: the file's declared units and axes (as for
             :func:`read_bvh`); positions are divided by ``unit_m``.
 
@@ -411,6 +420,17 @@ def write_bvh(
         order = rotation_order.upper()
         euler_to_quat(torch.zeros(3), order)  # validates the order
         motion.check_skeleton(skeleton)
+        J0 = skeleton.num_joints
+        if rotation_orders is None:
+            orders = [order] * J0
+        elif isinstance(rotation_orders, Mapping):
+            orders = [str(rotation_orders.get(n, order)).upper() for n in skeleton.names]
+        else:
+            if len(rotation_orders) != J0:
+                raise FormatError(path, f"rotation_orders has {len(rotation_orders)} entries for {J0} joints")
+            orders = [order if o is None else str(o).upper() for o in rotation_orders]
+        for o in set(orders):
+            euler_to_quat(torch.zeros(3), o)
         conv = convention_from_axes(up, forward, handedness, unit_m)
         names = [_SAFE_NAME.sub("_", n) for n in skeleton.names]
         if len(set(names)) != len(names):
@@ -435,13 +455,18 @@ def write_bvh(
             and bool(static_rot[j])
             for j in range(J)
         ]
-        euler = quat_to_euler(quats, order, degrees=True).numpy()  # (T, J, 3)
+        euler = np.zeros((motion.num_frames, J, 3))
+        for o in sorted(set(orders)):
+            js = [j for j in range(J) if orders[j] == o]
+            euler[:, js] = unwrap_euler(quat_to_euler(quats[:, js], o, degrees=True).numpy())
 
         lines = ["HIERARCHY"]
         columns: list[np.ndarray] = []
         fmts: list[str] = []
         axis_names = {"X": "Xrotation", "Y": "Yrotation", "Z": "Zrotation"}
-        rot_channels = " ".join(axis_names[a] for a in order)
+
+        def rot_channels(j: int) -> str:
+            return " ".join(axis_names[a] for a in orders[j])
 
         def emit(j: int, depth: int) -> None:
             ind = "\t" * depth
@@ -449,11 +474,11 @@ def write_bvh(
             lines.append(ind + "{")
             lines.append(f"{ind}\tOFFSET {_fmt3(offsets[j])}")
             if j in translating:
-                lines.append(f"{ind}\tCHANNELS 6 Xposition Yposition Zposition {rot_channels}")
+                lines.append(f"{ind}\tCHANNELS 6 Xposition Yposition Zposition {rot_channels(j)}")
                 columns.append(trans[:, j])
                 fmts.extend(["%.9g"] * 3)
             else:
-                lines.append(f"{ind}\tCHANNELS 3 {rot_channels}")
+                lines.append(f"{ind}\tCHANNELS 3 {rot_channels(j)}")
             columns.append(euler[:, j])
             fmts.extend(["%.6f"] * 3)
             kids = [c for c in children[j] if not as_end_site[c]]
@@ -486,3 +511,43 @@ def write_bvh(
 
 def _fmt3(v) -> str:
     return " ".join(f"{0.0 if abs(x) < 1e-12 else x:.7g}" for x in v)  # float32 precision
+
+
+def unwrap_euler(euler: np.ndarray) -> np.ndarray:
+    """Euler angles ``(T, ..., 3)`` in degrees (any Tait–Bryan order) made continuous in time.
+
+    Each frame is replaced by whichever of its two equivalent triples ``(a, b, c)`` and
+    ``(a + 180, 180 - b, c + 180)``, each shifted by whole turns per angle, lies nearest (L1)
+    the previous output frame. The rotations are unchanged; the first frame is kept as is.
+    """
+    out = np.array(euler, dtype=np.float64, copy=True)
+    if out.shape[0] < 2:
+        return out
+    alt = out.copy()
+    alt[..., 0] += 180.0
+    alt[..., 1] = 180.0 - alt[..., 1]
+    alt[..., 2] += 180.0
+    for t in range(1, out.shape[0]):
+        prev = out[t - 1]
+        a = out[t] + 360.0 * np.round((prev - out[t]) / 360.0)
+        b = alt[t] + 360.0 * np.round((prev - alt[t]) / 360.0)
+        use_b = np.abs(b - prev).sum(-1, keepdims=True) < np.abs(a - prev).sum(-1, keepdims=True) - 1e-9
+        out[t] = np.where(use_b, b, a)
+    return out
+
+
+def bvh_rotation_orders(path: str | Path) -> dict[str, str]:
+    """Each joint's rotation order (e.g. ``"ZXY"``) as the BVH file at ``path`` declares it,
+    by joint name (joints without rotation channels are left out)."""
+    path = Path(path)
+    with wrap_errors(path, "cannot read BVH"):
+        raw = path.read_bytes()
+        text = raw.decode("utf-8", errors="replace")
+        m = re.search(r"^\s*MOTION\s*$", text, re.MULTILINE)
+        nodes = _parse_hierarchy(path, text[: m.start()] if m else text)
+        out = {}
+        for n in nodes:
+            order = "".join(_CHANNEL_NAMES[c.lower()][1] for c in n.channels if _CHANNEL_NAMES[c.lower()][0] != "p")
+            if len(order) == 3 and not n.end_site:
+                out[_SAFE_NAME.sub("_", n.name)] = order
+        return out

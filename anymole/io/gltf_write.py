@@ -109,8 +109,7 @@ def _build(skeleton: Skeleton, clips: list[Clip], generator: str) -> tuple[dict,
     }
     if mesh is not None and mesh.num_vertices:
         attrs = {"POSITION": buf.add(mesh.vertices.numpy().astype(np.float32), "VEC3", target=ARRAY_BUFFER, minmax=True)}
-        ji = mesh.joint_indices.numpy()
-        jw = mesh.joint_weights.numpy().astype(np.float32)
+        ji, jw = _skin_weights(mesh.joint_indices.numpy(), mesh.joint_weights.numpy())
         K = ji.shape[1]
         pad = -K % 4
         ji = np.pad(ji, ((0, 0), (0, pad)))
@@ -155,3 +154,29 @@ def _build(skeleton: Skeleton, clips: list[Clip], generator: str) -> tuple[dict,
     doc["bufferViews"] = buf.views
     doc["accessors"] = buf.accessors
     return doc, buf.data()
+
+
+def _skin_weights(ji: np.ndarray, jw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Influences ``(V, K)`` as glTF requires them: a joint named twice in a vertex is merged
+    into its first slot, negative weights are dropped, each vertex's weights sum to 1 in
+    float32 (the largest absorbs the rounding), and unused slots are joint 0 with weight 0.
+    A vertex without any positive weight goes to joint 0 with weight 1."""
+    ji = ji.astype(np.int64).copy()
+    jw = np.clip(jw.astype(np.float64), 0.0, None)
+    K = ji.shape[1]
+    for a in range(K):
+        for b in range(a + 1, K):
+            dup = ji[:, b] == ji[:, a]
+            jw[dup, a] += jw[dup, b]
+            jw[dup, b] = 0.0
+    ji = np.where(jw > 0, ji, 0)
+    total = jw.sum(1, keepdims=True)
+    empty = total[:, 0] <= 0
+    jw = np.where(total > 0, jw / np.where(total > 0, total, 1.0), 0.0)
+    jw[empty, 0] = 1.0
+    jw = jw.astype(np.float32)
+    top = jw.argmax(1)
+    rows = np.arange(jw.shape[0])
+    rest = jw.sum(1, dtype=np.float32) - jw[rows, top]
+    jw[rows, top] = np.float32(1.0) - rest
+    return ji, jw

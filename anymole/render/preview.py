@@ -13,6 +13,12 @@
 Either way the framing — camera or centre and scale — is computed once per motion over *all*
 its frames (never per frame), so successive previews of one motion do not jump, and it is
 cached per motion object (weakly: it goes when the motion does).
+
+View (:func:`preview_view`): characters taller than they are long get the front view; long,
+low ones (quadrupeds, snakes: the longest horizontal extent of the root-relative joints over the
+motion is more than :data:`LONG_LOW_RATIO` × their height) are seen from the side, the camera on
+the horizontal perpendicular to that longest axis. The rasterised preview looks down by
+:data:`ELEVATION_DEG` and draws a ground plane with a grid at the lowest point of the motion.
 """
 
 from __future__ import annotations
@@ -33,7 +39,9 @@ from anymole.skeleton import Skeleton
 __all__ = [
     "BACKGROUND",
     "RENDERER_NAME",
+    "preview_background",
     "preview_cameras",
+    "preview_view",
     "render_preview",
     "render_preview_frames",
     "render_skeleton_preview",
@@ -46,6 +54,10 @@ JOINT = (255, 170, 60)
 ROOT = (90, 200, 255)
 MARGIN = 0.08  # fraction of the image kept free on each side
 FRAMING_FRAMES = 32  # frames whose skinned vertices frame the camera (joints: every frame)
+LONG_LOW_RATIO = 1.0  # longest horizontal extent / height above which the side view is used
+ELEVATION_DEG = 12.0  # the preview camera looks down this much, so the ground plane shows
+GROUND = (58, 62, 72)
+GRID = (84, 90, 104)
 
 
 # -- shared -----------------------------------------------------------------------------------
@@ -102,6 +114,7 @@ class _Scene:
     global_rot: torch.Tensor  # (T, J, 4) float32, (x, y, z, w)
     global_pos: torch.Tensor  # (T, J, 3) float32, skeleton units
     points: torch.Tensor  # (P, 3) points the camera keeps in view over the whole motion
+    yaw_deg: float = 0.0  # the view (preview_view)
     cameras: dict = field(default_factory=dict)
 
 
@@ -125,24 +138,90 @@ def _scene(skeleton: Skeleton, motion: Motion) -> _Scene:
         idx = torch.linspace(0, T - 1, min(T, FRAMING_FRAMES)).round().long()
         verts = skin_vertices(mesh_for(skeleton), g_rot[idx], g_pos[idx])  # (T', N, 3)
         points = frame_points(g_pos, verts, max_frames=FRAMING_FRAMES)
-    scene = _Scene(id(skeleton), g_rot, g_pos, points)
+    scene = _Scene(id(skeleton), g_rot, g_pos, points, preview_view(g_pos))
     with _scenes_lock:
         _scenes[motion] = scene
     return scene
 
 
+def preview_view(global_pos: torch.Tensor) -> float:
+    """The preview's yaw in degrees (0: the front, +Z, view) for joints ``(T, J, 3)`` (+Y up):
+    0 unless the character is long and low (module docstring), then the side perpendicular to
+    its longest horizontal axis, on the +X side of it."""
+    rel = (global_pos - global_pos[:, :1]).reshape(-1, 3).double()
+    height = float(rel[:, 1].max() - rel[:, 1].min())
+    xz = rel[:, [0, 2]] - rel[:, [0, 2]].mean(0)
+    if xz.shape[0] < 2:
+        return 0.0
+    cov = xz.T @ xz / xz.shape[0]
+    evals, evecs = torch.linalg.eigh(cov)
+    axis = evecs[:, -1]  # (x, z) of the longest horizontal axis
+    proj = xz @ axis
+    length = float(proj.max() - proj.min())
+    if length <= LONG_LOW_RATIO * max(height, 1e-12):
+        return 0.0
+    side = torch.tensor([axis[1], -axis[0]], dtype=axis.dtype)  # perpendicular, in (x, z)
+    if side[0] < 0:
+        side = -side
+    return float(torch.rad2deg(torch.atan2(side[0], side[1])))
+
+
 def preview_cameras(skeleton: Skeleton, motion: Motion, image_size: tuple[int, int]):
-    """The front camera of the rig framing ``motion`` over all its frames, for images of
-    ``image_size`` ``(H, W)`` pixels: a :class:`~anymole.render.cameras.PerspectiveCameras`
-    with one camera. Computed once per (motion object, size) and cached."""
+    """The preview camera framing ``motion`` over all its frames (the view of
+    :func:`preview_view`, looking down :data:`ELEVATION_DEG`), for images of ``image_size``
+    ``(H, W)`` pixels: a :class:`~anymole.render.cameras.PerspectiveCameras` with one camera.
+    Computed once per (motion object, size) and cached."""
     from anymole.render.rig import orbit_cameras
 
     scene = _scene(skeleton, motion)
     key = (int(image_size[0]), int(image_size[1]))
     cams = scene.cameras.get(key)
     if cams is None:
-        cams = scene.cameras[key] = orbit_cameras(scene.points, key, yaws_deg=(0.0,))
+        cams = scene.cameras[key] = orbit_cameras(scene.points, key, yaws_deg=(scene.yaw_deg,), elevation_deg=ELEVATION_DEG)
     return cams
+
+
+def preview_background(skeleton: Skeleton, motion: Motion, size: tuple[int, int] = (256, 256)) -> np.ndarray:
+    """What :func:`render_preview_frames` draws behind the character: ``(H, W, 3)`` uint8, the
+    background and the ground plane; ``size`` is ``(width, height)``."""
+    width, height = (int(v) for v in size)
+    return _ground_image(_scene(skeleton, motion), preview_cameras(skeleton, motion, (height, width)), width, height)
+
+
+def _ground_image(scene: _Scene, cams, width: int, height: int) -> np.ndarray:
+    """``(H, W, 3)`` uint8: the background with the ground plane (a grid on the floor, the
+    lowest framed point) as the preview camera sees it. Cached per image size."""
+    key = ("ground", height, width)
+    hit = scene.cameras.get(key)
+    if hit is not None:
+        return hit
+    pts = scene.points.double()
+    floor = float(pts[:, 1].min())
+    lo, hi = pts[:, [0, 2]].amin(0), pts[:, [0, 2]].amax(0)
+    centre = (lo + hi) / 2
+    half = float((hi - lo).max()) / 2 * 1.6 + 1e-6
+    n = 8
+    ticks = torch.linspace(-half, half, n + 1, dtype=torch.float64)
+    image = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+
+    def project(xz: torch.Tensor):
+        p3 = torch.stack([xz[:, 0] + centre[0], torch.full_like(xz[:, 0], floor), xz[:, 1] + centre[1]], -1)
+        uv, depth = cams.to(dtype=torch.float64).project(p3[None])
+        return uv[0], depth[0]
+
+    corners = torch.tensor([[-half, -half], [half, -half], [half, half], [-half, half]], dtype=torch.float64)
+    uv, depth = project(corners)
+    if bool((depth > 0).all()):
+        draw.polygon([tuple(map(float, p)) for p in uv], fill=GROUND)
+        for t in ticks:
+            for seg in (torch.tensor([[t, -half], [t, half]]), torch.tensor([[-half, t], [half, t]])):
+                suv, sd = project(seg.double())
+                if bool((sd > 0).all()):
+                    draw.line([tuple(map(float, p)) for p in suv], fill=GRID, width=1)
+    out = np.asarray(image, dtype=np.uint8).copy()
+    scene.cameras[key] = out
+    return out
 
 
 def render_preview_frames(
@@ -180,13 +259,17 @@ def render_preview_frames(
     scene = _scene(skeleton, motion)
     cams = preview_cameras(skeleton, motion, (height, width))
     background = tuple(c / 255.0 for c in BACKGROUND)
+    ground = _ground_image(scene, cams, width, height)
+    bg = np.array(BACKGROUND, dtype=np.uint8)
     out = np.empty((len(idx), height, width, 3), dtype=np.uint8)
     with torch.no_grad():
         for s in range(0, len(idx), batch_size):
             sel = torch.tensor(idx[s : s + batch_size], dtype=torch.long)
             r = render(skeleton, (scene.global_rot[sel], scene.global_pos[sel]), cams, mode="image", background=background, batch_size=batch_size)
             img = (r.images[0].clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)  # (n, H, W, 3)
-            out[s : s + len(sel)] = img.numpy()
+            img = img.numpy()
+            empty = (img == bg).all(-1, keepdims=True)  # untouched background pixels
+            out[s : s + len(sel)] = np.where(empty, ground[None], img)
     return out
 
 

@@ -41,14 +41,24 @@ def test_run_writes_json_and_spline_beats_interpolation(mini_corpus, tmp_path):
     out = tmp_path / "res.json"
     assert bench.run(_args([mini_corpus], out)) == 0
     doc = json.loads(out.read_text())
-    assert set(doc) == {"data", "results"}
+    assert set(doc) == {"data", "protocol", "results", "windows"}
+    assert doc["protocol"]["fps"] == 30.0 and doc["protocol"]["context"] == 20 and doc["protocol"]["stride"] == 40
+    assert {"size", "npss", "foot_skate", "window"} <= set(doc["protocol"])
     assert sorted(p.rsplit("/", 1)[-1] for p in doc["data"]) == sorted(f"{n}.bvh" for n in CHARACTERS)
     assert {(r["method"], r["length"]) for r in doc["results"]} == {
         (m, L) for m in ("zero_velocity", "interpolation", "spline") for L in (10, 20)
     }
     for r in doc["results"]:
-        assert set(r) == {"method", "length", "l2q", "l2p", "npss", "windows", "ms_per_transition"}
+        assert set(r) == {"method", "length", "l2q", "l2p", "npss", "foot_skate", "foot_skate_truth", "windows", "ms_per_transition"}
         assert r["windows"] > 0 and r["l2p"] > 0 and r["l2q"] > 0 and r["npss"] > 0
+        assert r["foot_skate"] >= 0 and r["foot_skate_truth"] >= 0
+        # The per-window rows pool back to the summary.
+        rows = [w for w in doc["windows"] if w["method"] == r["method"] and w["length"] == r["length"]]
+        assert len(rows) == r["windows"]
+        assert sum(w["l2p"] for w in rows) / len(rows) == pytest.approx(r["l2p"])
+        pooled = sum(w["npss"] * w["npss_weight"] for w in rows) / sum(w["npss_weight"] for w in rows)
+        assert pooled == pytest.approx(r["npss"])
+        assert {"source", "clip", "start", "ms", "foot_skate_truth"} <= set(rows[0])
     by = {(r["method"], r["length"]): r for r in doc["results"]}
     for L in (10, 20):
         assert by["spline", L]["l2p"] < by["interpolation", L]["l2p"] < by["zero_velocity", L]["l2p"]

@@ -4,6 +4,7 @@ and malformed files."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -208,3 +209,59 @@ def test_large_motion_block_is_fast(tmp_path, skeleton, make_motion):
     assert back.clips[0].motion.num_frames == 3000
     assert time.perf_counter() - t < 5.0  # generous: a guard against per-frame Python parsing
     assert math.isclose(back.clips[0].motion.fps, 120.0)
+
+
+def test_per_joint_rotation_orders_and_unwrapped_angles(tmp_path):
+    """Each joint keeps the order asked for (e.g. the source file's), and a joint turning
+    steadily past ±180° reads on without a 360° jump."""
+    import numpy as np
+
+    from anymole.geometry.rotations import axis_angle_quat, quat_angle
+    from anymole.io.bvh import bvh_rotation_orders, unwrap_euler
+    from anymole.testing import make_character
+
+    sk, m = make_character("snake", num_frames=40)
+    rot = m.rotations.clone()
+    spin = torch.linspace(0, 3 * math.pi, 40)  # 540° about Y over the clip
+    rot[:, 0] = axis_angle_quat("Y", spin)
+    m = m.with_frames(rot, m.translations)
+    orders = ["ZXY" if j % 2 else "YXZ" for j in range(sk.num_joints)]
+    path = tmp_path / "spin.bvh"
+    write_bvh(path, sk, m, rotation_orders=orders)
+    got = bvh_rotation_orders(path)
+    assert [got[n] for n in sk.names] == orders
+    back = read_bvh(path).clips[0].motion
+    assert float(quat_angle(back.rotations, m.rotations).max()) < 1e-4
+    # The root's Y channel: continuous, reaching 540°.
+    text = path.read_text().split("Frame Time:")[1].splitlines()[1:]
+    values = np.array([[float(x) for x in line.split()] for line in text if line.strip()])
+    y = values[:, 3 + orders[0].index("Y")]
+    assert np.abs(np.diff(values[:, 3:6], axis=0)).max() < 30.0
+    assert y[-1] == pytest.approx(540.0, abs=1e-3)
+    # A mapping by name works too.
+    write_bvh(tmp_path / "by_name.bvh", sk, m, rotation_orders=dict(zip(sk.names, orders)))
+    assert bvh_rotation_orders(tmp_path / "by_name.bvh") == got
+    # unwrap_euler: the two equivalent triples and whole turns.
+    # Frame 2 is frame 1's rotation written as the other triple (a + 180, 180 - b, c + 180).
+    e = np.array([[170.0, 10.0, 0.0], [-175.0, 12.0, 0.0], [5.0, 168.0, 180.0]])
+    u = unwrap_euler(e)
+    assert u[1].tolist() == pytest.approx([185.0, 12.0, 0.0])
+    assert u[2].tolist() == pytest.approx([185.0, 12.0, 0.0])
+
+
+def test_corpus_bvh_keeps_its_orders_and_has_no_jumps(tmp_path):
+    import numpy as np
+
+    from anymole.io.bvh import bvh_rotation_orders
+
+    src = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "humanoid" / "cmu_01_01_mb.bvh"
+    if not src.is_file():
+        pytest.skip("corpus absent")
+    a = read_bvh(src)
+    m = a.clips[0].motion.slice(0, 91)
+    out = tmp_path / "o.bvh"
+    write_bvh(out, a.skeleton, m, rotation_orders=bvh_rotation_orders(src))
+    assert bvh_rotation_orders(out) == bvh_rotation_orders(src)
+    lines = out.read_text().split("Frame Time:")[1].splitlines()[1:]
+    values = np.array([[float(x) for x in line.split()] for line in lines if line.strip()])
+    assert np.abs(np.diff(values, axis=0)).max() < 180.0
