@@ -15,9 +15,10 @@ the round's wall time), ``latency_ms_p50`` and ``latency_ms_p95`` (a job's submi
 result, client clock), ``first_pose_ms_p50``, ``errors``, ``wall_s`` — and ``speedup``
 (``jobs_per_s`` at N slots over that at 1).
 
-``--executor ray`` is refused with the same one line as ``anymole serve --executor ray`` (exit
-code 2): the Ray executor is not implemented yet. When it is, this bench also reports the
-per-job overhead of the Ray path against ``local`` (issue 15).
+``--executor ray`` runs the jobs on Ray actors (one per slot; a local Ray cluster is started
+per round); without the ``ray`` extra it is refused with the same one line as ``anymole serve
+--executor ray`` (exit code 2). The per-job overhead of Ray is the difference of the two
+executors' ``latency_ms_p50`` at the same slot count (run the bench once with each).
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ import os
 import sys
 from pathlib import Path
 
-HELP = "Jobs per second and latency for 1, 2, ... N compute slots (executor local)."
+HELP = "Jobs per second and latency for 1, 2, ... N compute slots (executor local or ray)."
 ROW_KEYS = ("workers", "jobs_per_s", "latency_ms_p50", "latency_ms_p95", "first_pose_ms_p50", "errors", "wall_s")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--executor", choices=("local", "ray"), default="local", help="what runs the jobs (default local; ray is not implemented yet)")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local", help="what runs the jobs (default local; ray needs the ray extra)")
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1), help="largest number of compute slots (default min(4, CPUs))")
     parser.add_argument("--jobs", type=int, default=32, help="jobs per round (default 32)")
     parser.add_argument("--clients", type=int, default=0, help="concurrent clients (default: twice --workers, at least 4)")
@@ -70,7 +71,7 @@ def bench_scale(
     for w in range(1, workers + 1):
         print(f"anymole bench scale: {w} compute slot(s), {jobs} jobs over {clients} clients", file=sys.stderr, flush=True)
         result, device = bench_server(
-            clients, jobs, method=method, workers=w, preview_size=preview_size, max_previews=max_previews, warmup=warmup,
+            clients, jobs, method=method, workers=w, preview_size=preview_size, max_previews=max_previews, warmup=warmup, executor=executor,
         )
         s = summarize(result, device)
         rows.append(

@@ -167,6 +167,7 @@ def bench_server(
     max_previews: int = 8,
     db_dir: Path | None = None,
     warmup: bool = True,
+    executor: str = "local",
 ) -> tuple[BenchResult, str]:
     """Start a server, run ``jobs`` sample jobs over ``clients`` client threads (after an
     untimed warm-up round of the same jobs, with ``warmup``), stop it. Returns the per-job
@@ -182,7 +183,7 @@ def bench_server(
     per_client = [[msg for _ in range(c, jobs, clients)] for c in range(clients)]
     limits = Limits(workers=workers, max_queue=max_queue or max(jobs, Limits().max_queue))
     with tempfile.TemporaryDirectory(prefix="anymole-bench-", dir=db_dir) as tmp:
-        config = ServerConfig(host="127.0.0.1", port=0, db_path=Path(tmp) / "jobs.sqlite3", limits=limits)
+        config = ServerConfig(host="127.0.0.1", port=0, db_path=Path(tmp) / "jobs.sqlite3", limits=limits, executor=executor)
         with BackgroundServer(config) as server:
             with server.client() as client:
                 device = client.server_info().capabilities.device

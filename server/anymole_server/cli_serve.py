@@ -12,8 +12,9 @@ exits at once. Finished jobs are deleted after ``--retain-days`` or beyond ``--r
 (housekeeping, every minute, bounded); ``--vacuum`` applies retention and VACUUMs the database,
 then exits (the running server gives free pages back by itself through incremental
 auto-vacuum, on databases made by this version or vacuumed once). ``--executor`` chooses what
-runs the jobs (:mod:`anymole_server.executors`): ``local`` (the default) or ``ray``, which is
-refused at start with one line (how to install the extra; not implemented yet where Ray is).
+runs the jobs (:mod:`anymole_server.executors`): ``local`` (the default) or ``ray`` (Ray actors;
+``--ray-address`` joins a cluster, none starts a local one), refused at start with one line
+saying how to install the extra where Ray is missing.
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--executor", choices=EXECUTORS, default=c.executor,
-        help=f"what runs the jobs: local (this process's job threads) or ray (a Ray cluster: needs the ray extra; not implemented yet) (default {c.executor})",
+        help=f"what runs the jobs: local (this process's job threads) or ray (Ray actors, one per --workers slot; needs the ray extra) (default {c.executor})",
     )
+    parser.add_argument("--ray-address", default=None, help="with --executor ray: the Ray cluster to join (default: start a local one)")
     parser.add_argument(
         "--shutdown-grace-s", type=float, default=c.shutdown_grace_s, metavar="S",
         help=f"on SIGTERM/SIGINT, seconds to let running jobs stop before they are marked interrupted and the server exits (default {c.shutdown_grace_s:g})",
@@ -136,6 +138,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise ConfigError("--retain-days, --retain-jobs and --shutdown-grace-s must not be negative")
     config.retain_jobs_days, config.retain_jobs_max, config.shutdown_grace_s = args.retain_days, args.retain_jobs, args.shutdown_grace_s
     config.executor = executor
+    config.ray_address = getattr(args, "ray_address", None)
     for name in models:
         if name not in config.video_priors:
             log.warning("video prior %r is configured but not loadable (%s has no model_index.json)", name, models[name])

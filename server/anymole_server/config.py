@@ -107,8 +107,9 @@ class ServerConfig:
     store_check_interval_s: float = 1.0
     shutdown_grace_s: float = 5.0
     # What runs a job's pipeline method (anymole_server.executors): "local" (this process's job
-    # threads, the default) or "ray" (not implemented yet: refused at start).
+    # threads, the default) or "ray" (Ray actors; refused at start without the ray extra).
     executor: str = "local"
+    ray_address: str | None = None  # --executor ray: the cluster to join (None: start a local one)
 
     def __post_init__(self) -> None:
         from anymole.video.registry import PriorRegistry

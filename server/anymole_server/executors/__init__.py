@@ -1,9 +1,9 @@
 """Executors: what runs a job's pipeline method for the job runner (see :mod:`.base`).
 
 ``local`` (:class:`~anymole_server.executors.local.LocalExecutor`, the default) runs it in the
-job thread. ``ray`` (scale-out over a Ray cluster, issue 15) is not implemented yet:
-:func:`make_executor` and :func:`check_executor` refuse it with one line — how to install the
-extra when Ray is missing, and that it is not implemented when Ray is there.
+job thread. ``ray`` (:class:`~anymole_server.executors.ray_executor.RayExecutor`) runs it on Ray
+actors; without the ``ray`` extra, :func:`make_executor` and :func:`check_executor` refuse it
+with one line saying how to install it.
 """
 
 from __future__ import annotations
@@ -13,13 +13,9 @@ import importlib.util
 from anymole_server.config import ConfigError
 from anymole_server.executors.base import EXECUTORS, Executor
 
-__all__ = ["EXECUTORS", "Executor", "check_executor", "make_executor", "RAY_MISSING_MESSAGE", "RAY_NOT_IMPLEMENTED_MESSAGE"]
+__all__ = ["EXECUTORS", "Executor", "check_executor", "make_executor", "RAY_MISSING_MESSAGE"]
 
 RAY_MISSING_MESSAGE = "the ray executor needs the ray extra: pip install '.[ray]'"
-RAY_NOT_IMPLEMENTED_MESSAGE = (
-    "the ray executor is not implemented in this version yet (ray is installed, but jobs cannot run on it); "
-    "use --executor local (the default)"
-)
 
 
 def ray_importable() -> bool:
@@ -35,7 +31,9 @@ def check_executor(name: str) -> None:
     if name == "local":
         return
     if name == "ray":
-        raise ConfigError(RAY_NOT_IMPLEMENTED_MESSAGE if ray_importable() else RAY_MISSING_MESSAGE)
+        if not ray_importable():
+            raise ConfigError(RAY_MISSING_MESSAGE)
+        return
     raise ConfigError(f"unknown executor {name!r}; choose one of {', '.join(EXECUTORS)}")
 
 
@@ -44,6 +42,13 @@ def make_executor(config) -> Executor:
     :class:`ConfigError` when it cannot run here (see :func:`check_executor`)."""
     name = getattr(config, "executor", "local") or "local"
     check_executor(name)
+    if name == "ray":
+        from anymole_server.executors.ray_executor import RayExecutor
+
+        return RayExecutor(
+            config.limits.workers, address=getattr(config, "ray_address", None), video_models=config.video_models,
+            adapter_cache=config.adapter_cache, render_preview=config.render_preview,
+        )
     from anymole_server.executors.local import LocalExecutor
 
     return LocalExecutor(render_preview=config.render_preview, priors=config.priors)

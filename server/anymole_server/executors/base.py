@@ -23,8 +23,8 @@ them to job states and status codes, whichever executor ran the job.
 :class:`~anymole_server.executors.local.LocalExecutor` (the default) runs
 ``anymole.pipeline.run_transition`` in the calling thread.
 
-How a Ray executor implements the same call (issue 15; not implemented yet — ``--executor ray``
-refuses to start, see :func:`anymole_server.executors.make_executor`):
+How the Ray executor implements the same call (:mod:`anymole_server.executors.ray_executor`;
+what is marked "not yet" there is the plan):
 
 - **Workers.** One sync actor per GPU (``num_gpus=1``, ``max_restarts=2``,
   ``max_task_retries=0``; on a CPU-only cluster actors sized by CPUs) holds the loaded video
