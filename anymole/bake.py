@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 import anymole
 from anymole.bake_manifest import EXAMPLE, FORMATS, SIZE_RANGE_M, UNIT_RULE, BakeJob, load_manifest, parse_formats
-from anymole.errors import AnymoleError, ValidationError
+from anymole.errors import AnymoleError, UnsupportedError, ValidationError
 
 # Light at import: a bake whose outputs are all up to date parses the manifest, hashes the
 # inputs and exits without importing torch. Everything heavy is imported where it is used.
@@ -521,36 +521,104 @@ def in_process_executor(request: TransitionRequest, emit: Emit, cancel: CancelTo
     return run_transition(request, emit, cancel, priors=priors)
 
 
-def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force: bool = False, progress=None) -> list[JobOutcome]:
+SCALE_OUT_GROUP = "anymole.executors"
+
+
+def parse_video_models_arg(values) -> dict:
+    if not values:
+        return {}
+    from anymole.video.registry import parse_video_models
+
+    return parse_video_models(values)
+
+
+def scale_out_executor(name: str, workers: int, address: str | None, video_models: dict):
+    """``(executor, close, parallel)`` for ``bake --executor NAME``, found through the
+    ``anymole.executors`` entry points (the server package registers ``ray``; the library names
+    no server module)."""
+    from importlib.metadata import entry_points
+
+    found = [ep for ep in entry_points(group=SCALE_OUT_GROUP) if ep.name == name]
+    if not found:
+        raise UnsupportedError(f"--executor {name} needs the server package with the {name} extra: pip install '.[{name}]'")
+    return found[0].load()(workers=workers, address=address, video_models=video_models)
+
+
+def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force: bool = False, progress=None, parallel: int = 1) -> list[JobOutcome]:
     """Run every job; never raises for a job's failure (it is recorded in its outcome).
-    ``progress``: a ``rich.progress.Progress`` to show one bar per job (None: quiet)."""
+
+    ``progress``: a ``rich.progress.Progress`` to show one bar per job and, with ``parallel``
+    > 1, one for all of them (None: quiet). ``parallel``: how many jobs the executor runs at
+    once (a Ray cluster's workers); jobs are prepared and their outputs written one at a time,
+    in manifest order, either way."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from rich.markup import escape
 
     assets = _Assets()
-    outcomes = []
     for job in jobs:  # 0. every output stays in its folder, checked before anything is written
         check_contained(job)
-    for job in jobs:
+    outcomes: list[JobOutcome | None] = [None] * len(jobs)
+    pending = []  # (index, job, label, task, t0, digest, problem, request)
+    overall = progress.add_task("all jobs", total=len(jobs)) if progress is not None and parallel > 1 else None
+
+    def done(i: int, outcome: JobOutcome) -> None:
+        outcomes[i] = outcome
+        if overall is not None:
+            progress.update(overall, completed=sum(o is not None for o in outcomes), description=f"all jobs: {sum(o is not None and o.status == 'failed' for o in outcomes)} failed")
+
+    def failed(exc: BaseException, name: str, t0: float) -> JobOutcome:
+        message = str(exc) if isinstance(exc, (AnymoleError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
+        return JobOutcome(name, "failed", error=message, seconds=time.perf_counter() - t0)
+
+    # 1. Prepare each job (one at a time: assets load once): skip the up-to-date ones.
+    for i, job in enumerate(jobs):
         label = escape(job.name)  # names and messages are text, not rich markup
         task = progress.add_task(label, total=1.0) if progress is not None else None
         t0 = time.perf_counter()
         try:
             digest = fingerprint(job)
             if not force and is_up_to_date(job, digest):
-                outcomes.append(JobOutcome(job.name, "skipped", _existing_outputs(job), notes=["outputs up to date"]))
+                done(i, JobOutcome(job.name, "skipped", _existing_outputs(job), notes=["outputs up to date"]))
                 if task is not None:
                     progress.update(task, completed=1.0, description=f"{label} (up to date)")
                 continue
-            from anymole.job import CancelToken, PreviewOptions, ProgressEvent, TransitionRequest
+            from anymole.job import PreviewOptions, TransitionRequest
 
             problem = build_problem(job, assets)
             request = TransitionRequest(problem=problem, method=job.method, seed=job.seed, preview=PreviewOptions(enabled=False))
+            pending.append((i, job, label, task, t0, digest, problem, request))
+        except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+            done(i, failed(exc, job.name, t0))
+            if task is not None:
+                progress.update(task, completed=1.0, description=f"{label} FAILED")
 
-            def emit(event, task=task):
-                if task is not None and isinstance(event, ProgressEvent):
-                    progress.update(task, completed=0.9 * event.fraction, description=f"{label}: {escape(event.message)}")
+    # 2. Run them (``parallel`` at a time).
+    def solve(item):
+        from anymole.job import CancelToken, ProgressEvent
 
-            result = executor(request, emit, CancelToken())
+        i, job, label, task, t0, digest, problem, request = item
+
+        def emit(event):
+            if task is not None and isinstance(event, ProgressEvent):
+                progress.update(task, completed=0.9 * event.fraction, description=f"{label}: {escape(event.message)}")
+
+        try:
+            return executor(request, emit, CancelToken()), None
+        except Exception as exc:  # noqa: BLE001 - recorded below
+            return None, exc
+
+    if parallel > 1 and len(pending) > 1:
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="anymole-bake") as pool:
+            solved = list(pool.map(solve, pending))
+    else:
+        solved = [solve(item) for item in pending]
+
+    # 3. Write the outputs, in manifest order.
+    for (i, job, label, task, t0, digest, problem, request), (result, error) in zip(pending, solved):
+        try:
+            if error is not None:
+                raise error
             src = str(job.source)
             orders = None
             if job.source.suffix.lower() == ".bvh":
@@ -558,20 +626,17 @@ def bake(jobs: list[BakeJob], executor: Executor = in_process_executor, *, force
 
                 orders = bvh_rotation_orders(job.source)
             notes = [n for p, n in assets.notes.items() if p in {src, *(str(k.source) for k in job.keyframes if k.source)}]
-            outcomes.append(
-                write_outputs(
-                    job, problem, result, digest, time.perf_counter() - t0,
-                    unit_m_used=assets.units.get(src), bvh_orders=orders, notes_in=notes,
-                )
-            )
+            done(i, write_outputs(
+                job, problem, result, digest, time.perf_counter() - t0,
+                unit_m_used=assets.units.get(src), bvh_orders=orders, notes_in=notes,
+            ))
             if task is not None:
                 progress.update(task, completed=1.0, description=f"{label} ok")
         except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
-            message = str(exc) if isinstance(exc, (AnymoleError, OSError, ValueError)) else f"{type(exc).__name__}: {exc}"
-            outcomes.append(JobOutcome(job.name, "failed", error=message, seconds=time.perf_counter() - t0))
+            done(i, failed(exc, job.name, t0))
             if task is not None:
                 progress.update(task, completed=1.0, description=f"{label} FAILED")
-    return outcomes
+    return [o for o in outcomes if o is not None]
 
 
 def summarize(outcomes: list[JobOutcome]) -> dict:
@@ -587,6 +652,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--example", action="store_true", help="print a full example manifest (every key) and exit")
     parser.add_argument("--formats", metavar="LIST", help=f"outputs to write, comma-separated among {','.join(FORMATS)} (default: the manifest's `formats`, else all)")
     parser.add_argument("--server", metavar="ADDRESS", help="run jobs on this server (host:port) instead of in-process")
+    parser.add_argument(
+        "--executor", choices=("local", "ray"), default="local",
+        help="in-process only: local (this process) or ray (spread the jobs over a Ray cluster's workers; needs the ray extra)",
+    )
+    parser.add_argument("--workers", type=int, default=0, help="with --executor ray: workers (default: the cluster's CPUs, or GPUs where it has them)")
+    parser.add_argument("--ray-address", default=None, help="with --executor ray: the cluster to join (default: start a local one)")
     parser.add_argument("--token-file", type=Path, help="bearer token for --server")
     parser.add_argument("--tls-ca", type=Path, help="CA certificate to verify a TLS --server")
     parser.add_argument("--force", action="store_true", help="bake even when outputs are up to date")
@@ -648,13 +719,19 @@ def run(args: argparse.Namespace) -> int:
         from anymole.remote import remote_executor
 
         executor, closer = remote_executor(args.server, token_file=args.token_file, tls_ca=args.tls_ca)
+    parallel = 1
+    if getattr(args, "executor", "local") == "ray":
+        if args.server:
+            raise ValidationError("executor", "--executor ray runs jobs on a Ray cluster from here; with --server the server's executor decides")
+        if stale:
+            executor, closer, parallel = scale_out_executor("ray", args.workers, args.ray_address, parse_video_models_arg(args.video_model))
     try:
         if args.no_progress or not console.is_terminal:
-            outcomes = bake(jobs, executor, force=args.force)
+            outcomes = bake(jobs, executor, force=args.force, parallel=parallel)
         else:
             columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=False) as progress:
-                outcomes = bake(jobs, executor, force=args.force, progress=progress)
+                outcomes = bake(jobs, executor, force=args.force, progress=progress, parallel=parallel)
     finally:
         if closer is not None:
             closer()

@@ -28,9 +28,9 @@ from anymole_server.testing import ServerThread, make_config, make_input  # noqa
 @pytest.fixture(scope="module")
 def cluster():
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    # 4 logical CPUs (workers are mostly idle): the executor below and the server's each
-    # take 2; the machine has 2 cores.
-    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # 6 logical CPUs (workers are mostly idle): the executors below each take 2 at a time;
+    # the machine has 2 cores.
+    ray.init(num_cpus=6, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
 
@@ -119,3 +119,43 @@ def test_a_server_with_the_ray_executor(cluster, tmp_path, character):
         t0 = time.monotonic()
         client.cancel(job_id)
         assert list(client.watch(job_id))[-1].job_state == job_pb2.JOB_STATE_CANCELLED and time.monotonic() - t0 < 2.0
+
+
+def test_scene_affinity_sends_a_scene_back_to_its_worker(cluster, tmp_path):
+    """With the tiny prior: the second transition of a scene lands on the worker that adapted
+    it (each worker has its own adapter cache, as separate machines would) and skips ICAdapt."""
+    from anymole.inbetween import InbetweenProblem
+    from anymole.testing.procedural import make_character
+    from anymole_server.executors.ray_executor import scene_key
+
+    sk, motion = make_character("bird", num_frames=30)
+    known = torch.zeros(30, dtype=torch.bool)
+    known[:14] = True
+    known[29] = True
+    scene = TransitionRequest(InbetweenProblem(sk, motion, known), method="anymole", prior="tiny", preview=PreviewOptions(enabled=False, poses=False))
+    other_known = known.clone()
+    other_known[:16] = True
+    other = TransitionRequest(InbetweenProblem(sk, motion, other_known), method="anymole", prior="tiny", preview=PreviewOptions(enabled=False, poses=False))
+    assert scene_key(scene) != scene_key(other) and scene_key(_request_for_key(sk, motion)) is None
+    ex = RayExecutor(2, video_models={"tiny": ""}, adapter_cache=tmp_path / "adapters")
+    try:
+        logs = []
+        ex.run(scene, lambda e: logs.append(e), CancelToken())
+        ex.run(other, lambda e: None, CancelToken())  # another scene: the other, idle worker's turn
+        second = []
+        ex.run(scene, second.append, CancelToken())
+        (s1, w1), (s2, w2), (s3, w3) = ex.placements
+        assert s1 == s3 != s2 and w3 == w1
+        assert any(isinstance(e, LogEvent) and "adapter found in the cache" in e.message for e in second)
+        assert not any(isinstance(e, LogEvent) and "adapter found in the cache" in e.message for e in logs)
+    finally:
+        ex.close()
+
+
+def _request_for_key(sk, motion):
+    from anymole.inbetween import InbetweenProblem
+
+    known = torch.zeros(30, dtype=torch.bool)
+    known[:14] = True
+    known[29] = True
+    return TransitionRequest(InbetweenProblem(sk, motion, known), method="spline")

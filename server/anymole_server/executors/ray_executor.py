@@ -17,8 +17,12 @@
   again from the start once, on a free worker, with a log event saying so; progress never goes
   back (the runner's follower sees the maximum). Ray's own retries are off
   (``max_task_retries=0``) so no event is emitted twice by Ray.
-- **Not yet:** scene affinity (preferring the worker whose adapter cache holds the job's scene),
-  an artefacts directory for large outputs, ``bake --executor ray``.
+- **Scene affinity.** Each worker keeps its own ICAdapt adapter cache (a sub-folder per worker,
+  as separate machines would). For methods that adapt a prior, the dispatcher hashes the scene
+  (:func:`scene_key`: skeleton, context motion, prior, prompt) and prefers the worker that last
+  ran it, so the second transition of a scene skips adaptation on the farm too; it waits up to
+  :data:`AFFINITY_WAIT_S` for that worker before taking another.
+- **Not yet:** an artefacts directory for large outputs (videos, adapters) on shared storage.
 
 ``ray`` is an optional extra (``pip install '.[ray]'``). ``ray.init`` starts a local cluster
 unless ``ServerConfig.ray_address`` names one; the server stays a normal driver (no Ray
@@ -30,6 +34,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any, ContextManager
 
 from anymole.errors import AnymoleError
@@ -41,6 +46,27 @@ __all__ = ["PipelineWorker", "RayExecutor"]
 
 POLL_S = 0.05
 START_TIMEOUT_S = 60.0
+AFFINITY_WAIT_S = 30.0
+
+
+def scene_key(request: TransitionRequest) -> str | None:
+    """A hash of what ICAdapt adapts to — the skeleton, the context motion (the leading known
+    frames), the prior and the prompt — for methods that adapt a prior; None for others."""
+    import hashlib
+
+    from anymole.methods.catalogue import CATALOGUE
+    from anymole.methods.video import skeleton_bytes
+
+    spec = CATALOGUE.get(request.method)
+    if spec is None or not spec.needs_prior:
+        return None
+    problem = request.problem
+    context, _, _ = problem.to_timeline()
+    h = hashlib.sha256(skeleton_bytes(problem.skeleton))
+    for t in (context.rotations, context.translations):
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    h.update(f"{request.prior}\0{request.options.get('prompt', '')}".encode())
+    return h.hexdigest()
 
 
 class PipelineWorker:
@@ -60,6 +86,12 @@ class PipelineWorker:
         import os
 
         return os.getpid()
+
+    def gpu_ids(self) -> list:
+        """The GPUs Ray gave this worker (``CUDA_VISIBLE_DEVICES`` is set to them)."""
+        import ray
+
+        return list(ray.get_gpu_ids())
 
     def run(self, request: TransitionRequest):
         """Yield ``("event", e)`` for every event, then ``("result", r)`` or ``("error", exc)``."""
@@ -113,14 +145,19 @@ class RayExecutor(Executor):
         gpus = int(ray.cluster_resources().get("GPU", 0))
         self._options = {"num_gpus": 1, "num_cpus": 0} if gpus >= 1 else {"num_cpus": 1}
         self._options.update(max_restarts=0, max_task_retries=0)
-        self._args = (dict(video_models or {}), None if adapter_cache is None else str(adapter_cache), render_preview)
+        from anymole.video.registry import default_adapter_cache
+
+        self._models, self._render_preview = dict(video_models or {}), render_preview
+        self._cache_root = Path(adapter_cache) if adapter_cache is not None else default_adapter_cache()
         self._lock = threading.Condition()
-        self._free: list = []
+        self._free: list = []  # (index, handle) of idle workers
         self._closed = False
-        for _ in range(max(1, int(workers))):
-            self._free.append(self._new_worker())
+        self._scenes: dict[str, int] = {}  # scene key -> the worker index that last ran it
+        self.placements: list[tuple[str | None, int]] = []  # (scene, worker index) per job run, for tests
+        for i in range(max(1, int(workers))):
+            self._free.append((i, self._new_worker(i)))
         try:  # up before the first job
-            ray.get([w.ping.remote() for w in self._free], timeout=START_TIMEOUT_S)
+            ray.get([w.ping.remote() for _, w in self._free], timeout=START_TIMEOUT_S)
         except ray.exceptions.GetTimeoutError:
             self.close()
             need = "GPU" if "num_gpus" in self._options else "CPU"
@@ -129,29 +166,38 @@ class RayExecutor(Executor):
                 f"the cluster has {ray.available_resources().get(need, 0):g} available"
             ) from None
 
-    def _new_worker(self):
-        return self._ray.remote(PipelineWorker).options(**self._options).remote(*self._args)
+    def _new_worker(self, index: int):
+        cache = self._cache_root / f"worker-{index}"
+        return self._ray.remote(PipelineWorker).options(**self._options).remote(self._models, str(cache), self._render_preview)
 
     # -- a worker per job ------------------------------------------------------------------
 
-    def _take(self, cancel: CancelToken):
+    def _take(self, cancel: CancelToken, scene: str | None):
+        """An idle worker: the one that last ran ``scene`` when it frees up within
+        AFFINITY_WAIT_S, else the first idle one."""
+        preferred = self._scenes.get(scene) if scene is not None else None
+        deadline = time.monotonic() + AFFINITY_WAIT_S
         with self._lock:
-            while not self._free:
+            while True:
                 if self._closed:
                     raise Cancelled("the executor is closed")
+                for k, (i, w) in enumerate(self._free):
+                    if i == preferred:
+                        return self._free.pop(k)
+                if self._free and (preferred is None or time.monotonic() > deadline):
+                    return self._free.pop(0)
                 self._lock.wait(POLL_S)
                 cancel.check()
-            return self._free.pop(0)
 
-    def _give_back(self, worker) -> None:
+    def _give_back(self, index: int, worker) -> None:
         with self._lock:
-            self._free.append(worker)
-            self._lock.notify()
+            self._free.append((index, worker))
+            self._lock.notify_all()
 
     def workers(self) -> list:
         """The idle workers' handles (for tests and diagnostics)."""
         with self._lock:
-            return list(self._free)
+            return [w for _, w in self._free]
 
     def run(self, request: TransitionRequest, emit: Emit, cancel: CancelToken, slot: ContextManager[Any] | None = None) -> TransitionResult:
         """See :class:`~anymole_server.executors.base.Executor`. The slot is not taken: the
@@ -165,8 +211,13 @@ class RayExecutor(Executor):
                 event = ProgressEvent(best[0], event.message)
             emit(event)
 
+        scene = scene_key(request)
         for attempt in (1, 2):
-            worker = self._take(cancel)
+            index, worker = self._take(cancel, scene)
+            with self._lock:
+                self.placements.append((scene, index))
+                if scene is not None:
+                    self._scenes[scene] = index
             gen = worker.run.options(num_returns="streaming").remote(request)
             stop = threading.Event()
 
@@ -200,7 +251,7 @@ class RayExecutor(Executor):
                 forward(LogEvent("warning", "the Ray worker running this job died; retrying it from the start on another worker"))
             finally:
                 stop.set()
-                self._give_back(self._new_worker() if died else worker)
+                self._give_back(index, self._new_worker(index) if died else worker)
         raise AnymoleError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
@@ -208,7 +259,7 @@ class RayExecutor(Executor):
             if self._closed:
                 return
             self._closed = True
-            workers, self._free = self._free, []
+            workers, self._free = [w for _, w in self._free], []
             self._lock.notify_all()
         for w in workers:
             try:
@@ -218,3 +269,30 @@ class RayExecutor(Executor):
         if self._owns_cluster and self._ray.is_initialized():
             time.sleep(0)  # let killed actors' notices drain
             self._ray.shutdown()
+
+
+def bake_executor(workers: int = 0, address: str | None = None, video_models: dict | None = None):
+    """``anymole bake --executor ray`` (entry point ``anymole.executors``): ``(executor,
+    close, parallel)`` — ``executor(request, emit, cancel)`` runs a job on the cluster's
+    workers, ``parallel`` is how many run at once. ``workers`` 0: one per GPU of the cluster,
+    else one per CPU."""
+    from anymole.errors import UnsupportedError
+    from anymole_server.executors import RAY_MISSING_MESSAGE, ray_importable
+
+    if not ray_importable():
+        raise UnsupportedError(RAY_MISSING_MESSAGE)
+    import os
+
+    import ray
+
+    if not workers:
+        if not ray.is_initialized():
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        res = ray.cluster_resources()
+        workers = int(res.get("GPU", 0)) or max(1, int(res.get("CPU", os.cpu_count() or 1)))
+    ex = RayExecutor(workers, address=address, video_models=video_models)
+
+    def executor(request: TransitionRequest, emit: Emit, cancel: CancelToken) -> TransitionResult:
+        return ex.run(request, emit, cancel)
+
+    return executor, ex.close, workers
