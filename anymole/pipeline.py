@@ -61,16 +61,18 @@ def run_transition(
     render_preview: Callable[..., bytes] | None = None,
     priors=None,
     slot=None,
+    artefacts_dir=None,
 ) -> TransitionResult:
     """Run ``request``; see the module docstring. ``render_preview`` overrides the preview
     renderer (``(skeleton, motion, frame_index, options) -> bytes``); ``priors`` is the
     :class:`~anymole.video.registry.PriorRegistry` video methods draw their prior from (None:
     an empty one, so ``anymole`` is refused with how to configure a prior); ``slot`` the
-    executor's compute slot (see :class:`~anymole.methods.context.RunContext`)."""
+    executor's compute slot and ``artefacts_dir`` a folder for large outputs (see
+    :class:`~anymole.methods.context.RunContext`)."""
     spec = CATALOGUE.get(request.method)
     if spec is None:
         raise ValidationError("options.method", f"unknown method {request.method!r}; known: {list(CATALOGUE)}")
-    ctx = RunContext(spec, request, emit or ignore, cancel or CancelToken(), render_preview, priors, slot)
+    ctx = RunContext(spec, request, emit or ignore, cancel or CancelToken(), render_preview, priors, slot, artefacts_dir)
     ctx.stage("validate")
     unknown = sorted(set(request.options) - {o.name for o in spec.options})
     if unknown:

@@ -22,7 +22,8 @@ class RunContext:
     options) -> bytes``). ``slot`` is the executor's compute slot (a context manager such as a
     semaphore, or None): runners hold it around heavy work — rendering a preview image — so
     that light work (solving a classical transition, sending its pose) never queues behind
-    other jobs' renders."""
+    other jobs' renders. ``artefacts_dir``: where a method writes large outputs (a shared
+    folder on a cluster) instead of sending them anywhere; only their paths are reported."""
 
     spec: MethodSpec
     request: TransitionRequest
@@ -31,6 +32,7 @@ class RunContext:
     render_preview: Callable[..., bytes] | None = None
     priors: Any = None
     slot: Any = None
+    artefacts_dir: Any = None  # a folder for large outputs (the generated video), or None
 
     def __post_init__(self) -> None:
         raw, lock = self.emit, threading.Lock()

@@ -190,6 +190,8 @@ def run_anymole(request: TransitionRequest, ctx: RunContext) -> TransitionResult
             t0 = time.perf_counter()
             video = _generate(prior, problem, renders[0], known_idx, config, request, ctx)
             timings["generate"] = time.perf_counter() - t0
+            if ctx.artefacts_dir is not None:
+                _write_video_artefact(ctx, video, problem.motion.fps)
         finally:
             prior.unload_adapter()
 
@@ -220,6 +222,22 @@ def run_anymole(request: TransitionRequest, ctx: RunContext) -> TransitionResult
     return TransitionResult(motion=motion, method="anymole", keyframe_error=err, warnings=tuple(warnings), timings_s=timings)
 
 
+def _write_video_artefact(ctx: RunContext, video: Tensor, fps: float) -> None:
+    """The generated front-view clip ``(T, H, W, 3)`` in [0, 1] as an MP4 in a new folder of
+    ``ctx.artefacts_dir``; its path goes out as a log event (nothing large travels)."""
+    import uuid
+    from pathlib import Path
+
+    from anymole.render.mp4 import write_mp4
+
+    frames = (video.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+    T, H, W, _ = frames.shape
+    frames = frames[:, : H - H % 2, : W - W % 2]  # H.264 wants even sizes
+    path = Path(ctx.artefacts_dir) / uuid.uuid4().hex / "generated.mp4"
+    write_mp4(path, list(frames), fps)
+    ctx.log("info", f"artefact: generated video {path}")
+
+
 def _adapt_and_train(prior, priors, config, sk, context_renders, train_set, ctx: RunContext, timings):
     """ICAdapt and estimator training, on two threads when ``config.parallel``; either failing
     (or a cancel) stops the other. Both stage events are sent from this thread, in catalogue
@@ -233,7 +251,7 @@ def _adapt_and_train(prior, priors, config, sk, context_renders, train_set, ctx:
             raise Cancelled("stopped: a concurrent stage failed")
 
     key = adapter_key(prior.identity(), skeleton_bytes(sk), context_renders, config.prompt, config.adapt)
-    cache = AdapterCache(priors.adapter_cache)
+    cache = AdapterCache(priors.adapter_cache, getattr(priors, "max_adapters", None))
 
     def run_adapt():
         t0 = time.perf_counter()

@@ -91,10 +91,36 @@ class AdaptResult:
 
 
 class AdapterCache:
-    """Adapters on disk: ``root/<key>.safetensors`` plus ``root/<key>.json`` (loss, steps, time)."""
+    """Adapters on disk: ``root/<key>.safetensors`` plus ``root/<key>.json`` (loss, steps, time).
 
-    def __init__(self, root: Path | str):
+    Least recently used first out: with ``max_entries``, :meth:`evict` keeps that many (a hit
+    :meth:`touch` es its adapter); None keeps every adapter."""
+
+    def __init__(self, root: Path | str, max_entries: int | None = None):
         self.root = Path(root)
+        self.max_entries = max_entries
+
+    def touch(self, key: str) -> None:
+        """Mark ``key`` as just used."""
+        try:
+            os.utime(self.path(key))
+        except OSError:
+            pass
+
+    def evict(self) -> list[str]:
+        """Remove the least recently used adapters beyond ``max_entries``; their keys."""
+        if self.max_entries is None or not self.root.is_dir():
+            return []
+        files = sorted(self.root.glob("*.safetensors"), key=lambda p: p.stat().st_mtime, reverse=True)
+        gone = []
+        for path in files[self.max_entries :]:
+            for f in (path, path.with_suffix(".json")):
+                try:
+                    f.unlink()
+                except OSError:
+                    pass
+            gone.append(path.stem)
+        return gone
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.safetensors"
@@ -191,6 +217,7 @@ def adapt(
     """
     renders = _check_renders(renders)
     if cache is not None and key is not None and cache.has(key):
+        cache.touch(key)
         with MODULE_CONSTRUCTION_LOCK:
             prior.load_adapter(cache.path(key))
         return AdaptResult(cache.path(key), True, 0, cache.info(key).get("final_loss"))
@@ -258,6 +285,7 @@ def adapt(
             key,
             {"final_loss": loss_value, "steps": config.steps, "prior": prior.identity(), "saved_at": time.time()},
         )
+        cache.evict()
     return AdaptResult(path, False, config.steps, loss_value)
 
 

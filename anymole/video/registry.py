@@ -69,8 +69,10 @@ class PriorRegistry:
         device: str = "cpu",
         dtype: torch.dtype = torch.float32,
         adapter_cache: Path | str | None = None,
+        max_adapters: int | None = None,
     ):
         self.models = dict(models or {})
+        self.max_adapters = max_adapters  # the adapter cache keeps this many (LRU); None: all
         self.device = device
         self.dtype = dtype
         self.adapter_cache = Path(adapter_cache) if adapter_cache is not None else default_adapter_cache()

@@ -84,6 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"what runs the jobs: local (this process's job threads) or ray (Ray actors, one per --workers slot; needs the ray extra) (default {c.executor})",
     )
     parser.add_argument("--ray-address", default=None, help="with --executor ray: the Ray cluster to join (default: start a local one)")
+    parser.add_argument("--artefacts-dir", type=Path, default=None, help="folder for large outputs of the anymole method (the generated video; shared storage on a cluster)")
     parser.add_argument(
         "--shutdown-grace-s", type=float, default=c.shutdown_grace_s, metavar="S",
         help=f"on SIGTERM/SIGINT, seconds to let running jobs stop before they are marked interrupted and the server exits (default {c.shutdown_grace_s:g})",
@@ -139,6 +140,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     config.retain_jobs_days, config.retain_jobs_max, config.shutdown_grace_s = args.retain_days, args.retain_jobs, args.shutdown_grace_s
     config.executor = executor
     config.ray_address = getattr(args, "ray_address", None)
+    config.artefacts_dir = getattr(args, "artefacts_dir", None)
     for name in models:
         if name not in config.video_priors:
             log.warning("video prior %r is configured but not loadable (%s has no model_index.json)", name, models[name])

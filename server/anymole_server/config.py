@@ -110,6 +110,7 @@ class ServerConfig:
     # threads, the default) or "ray" (Ray actors; refused at start without the ray extra).
     executor: str = "local"
     ray_address: str | None = None  # --executor ray: the cluster to join (None: start a local one)
+    artefacts_dir: Path | None = None  # where methods write large outputs (the generated video); None: not kept
 
     def __post_init__(self) -> None:
         from anymole.video.registry import PriorRegistry

@@ -137,7 +137,7 @@ def test_scene_affinity_sends_a_scene_back_to_its_worker(cluster, tmp_path):
     other_known[:16] = True
     other = TransitionRequest(InbetweenProblem(sk, motion, other_known), method="anymole", prior="tiny", preview=PreviewOptions(enabled=False, poses=False))
     assert scene_key(scene) != scene_key(other) and scene_key(_request_for_key(sk, motion)) is None
-    ex = RayExecutor(2, video_models={"tiny": ""}, adapter_cache=tmp_path / "adapters")
+    ex = RayExecutor(2, video_models={"tiny": ""}, adapter_cache=tmp_path / "adapters", artefacts_dir=tmp_path / "artefacts")
     try:
         logs = []
         ex.run(scene, lambda e: logs.append(e), CancelToken())
@@ -148,6 +148,12 @@ def test_scene_affinity_sends_a_scene_back_to_its_worker(cluster, tmp_path):
         assert s1 == s3 != s2 and w3 == w1
         assert any(isinstance(e, LogEvent) and "adapter found in the cache" in e.message for e in second)
         assert not any(isinstance(e, LogEvent) and "adapter found in the cache" in e.message for e in logs)
+        # The generated video is a file in the artefacts folder; only its path came back.
+        paths = [e.message.split("artefact: generated video ", 1)[1] for e in second if isinstance(e, LogEvent) and e.message.startswith("artefact:")]
+        from pathlib import Path
+
+        assert len(paths) == 1 and Path(paths[0]).is_file() and Path(paths[0]).stat().st_size > 0
+        assert Path(paths[0]).is_relative_to(tmp_path / "artefacts")
     finally:
         ex.close()
 

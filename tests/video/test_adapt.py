@@ -144,3 +144,21 @@ def test_adapt_wan_vace(tmp_path):
     a = prior.generate(frames, known, num_inference_steps=2)
     prior.load_adapter(result.path)
     assert torch.allclose(prior.generate(frames, known, num_inference_steps=2), a, atol=1e-5)
+
+
+def test_adapter_cache_evicts_the_least_recently_used(tmp_path):
+    import os
+    import time
+
+    from anymole.video.adapt import AdapterCache
+
+    cache = AdapterCache(tmp_path, max_entries=2)
+    for i, key in enumerate(("a", "b", "c")):
+        cache.path(key).parent.mkdir(parents=True, exist_ok=True)
+        cache.path(key).write_bytes(b"x")
+        cache.write_info(key, {"i": i})
+        os.utime(cache.path(key), (time.time() - 100 + i, time.time() - 100 + i))
+    cache.touch("a")  # used just now: it stays
+    assert sorted(cache.evict()) == ["b"]
+    assert cache.has("a") and cache.has("c") and not cache.has("b") and not cache.info_path("b").exists()
+    assert AdapterCache(tmp_path).evict() == []  # no bound: nothing goes

@@ -47,8 +47,8 @@ def make_executor(config) -> Executor:
 
         return RayExecutor(
             config.limits.workers, address=getattr(config, "ray_address", None), video_models=config.video_models,
-            adapter_cache=config.adapter_cache, render_preview=config.render_preview,
+            adapter_cache=config.adapter_cache, render_preview=config.render_preview, artefacts_dir=getattr(config, "artefacts_dir", None),
         )
     from anymole_server.executors.local import LocalExecutor
 
-    return LocalExecutor(render_preview=config.render_preview, priors=config.priors)
+    return LocalExecutor(render_preview=config.render_preview, priors=config.priors, artefacts_dir=getattr(config, "artefacts_dir", None))

@@ -31,9 +31,10 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, render_preview: Callable[..., bytes] | None = None, priors=None):
+    def __init__(self, render_preview: Callable[..., bytes] | None = None, priors=None, artefacts_dir=None):
         self.render_preview = render_preview
         self.priors = priors
+        self.artefacts_dir = artefacts_dir
 
     @staticmethod
     def holds_slot_for_whole_job(method: str) -> bool:
@@ -48,7 +49,7 @@ class LocalExecutor(Executor):
         cancel: CancelToken,
         slot: ContextManager[Any] | None = None,
     ) -> TransitionResult:
-        kw = dict(render_preview=self.render_preview, priors=self.priors)
+        kw = dict(render_preview=self.render_preview, priors=self.priors, artefacts_dir=self.artefacts_dir)
         if self.holds_slot_for_whole_job(request.method):
             with self._slot(slot):  # the whole job is heavy
                 return run_transition(request, emit, cancel, **kw)

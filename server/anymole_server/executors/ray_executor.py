@@ -17,12 +17,15 @@
   again from the start once, on a free worker, with a log event saying so; progress never goes
   back (the runner's follower sees the maximum). Ray's own retries are off
   (``max_task_retries=0``) so no event is emitted twice by Ray.
-- **Scene affinity.** Each worker keeps its own ICAdapt adapter cache (a sub-folder per worker,
-  as separate machines would). For methods that adapt a prior, the dispatcher hashes the scene
+- **Scene affinity.** Each worker keeps its own ICAdapt adapter cache, an LRU of
+  :data:`ADAPTERS_PER_WORKER` adapters (a sub-folder per worker, as separate machines would). For methods that adapt a prior, the dispatcher hashes the scene
   (:func:`scene_key`: skeleton, context motion, prior, prompt) and prefers the worker that last
   ran it, so the second transition of a scene skips adaptation on the farm too; it waits up to
   :data:`AFFINITY_WAIT_S` for that worker before taking another.
-- **Not yet:** an artefacts directory for large outputs (videos, adapters) on shared storage.
+- **Artefacts.** Large outputs (the generated video) are written by the worker to
+  ``artefacts_dir`` (a shared folder on a real cluster; ``ServerConfig.artefacts_dir``,
+  ``anymole serve --artefacts-dir``); only their paths travel, in a log event. Events and
+  results themselves are small (kilobytes), so nothing large passes through the object store.
 
 ``ray`` is an optional extra (``pip install '.[ray]'``). ``ray.init`` starts a local cluster
 unless ``ServerConfig.ray_address`` names one; the server stays a normal driver (no Ray
@@ -47,6 +50,7 @@ __all__ = ["PipelineWorker", "RayExecutor"]
 POLL_S = 0.05
 START_TIMEOUT_S = 60.0
 AFFINITY_WAIT_S = 30.0
+ADAPTERS_PER_WORKER = 32  # each worker's ICAdapt adapter cache keeps this many, least recently used out
 
 
 def scene_key(request: TransitionRequest) -> str | None:
@@ -73,11 +77,12 @@ class PipelineWorker:
     """A Ray actor (see the module docstring); constructed with what ``run_transition`` needs
     besides the request."""
 
-    def __init__(self, video_models: dict[str, str] | None = None, adapter_cache: str | None = None, render_preview=None):
+    def __init__(self, video_models: dict[str, str] | None = None, adapter_cache: str | None = None, render_preview=None, artefacts_dir: str | None = None):
         from anymole.video.registry import PriorRegistry
 
-        self.priors = PriorRegistry(dict(video_models or {}), adapter_cache=adapter_cache)
+        self.priors = PriorRegistry(dict(video_models or {}), adapter_cache=adapter_cache, max_adapters=ADAPTERS_PER_WORKER)
         self.render_preview = render_preview
+        self.artefacts_dir = artefacts_dir
 
     def ping(self) -> bool:
         return True
@@ -105,7 +110,9 @@ class PipelineWorker:
 
         def work() -> None:
             try:
-                outcome["result"] = run_transition(request, events.put, token, render_preview=self.render_preview, priors=self.priors)
+                outcome["result"] = run_transition(
+                    request, events.put, token, render_preview=self.render_preview, priors=self.priors, artefacts_dir=self.artefacts_dir,
+                )
             except BaseException as exc:  # noqa: BLE001 - handed to the driver as a value
                 outcome["error"] = exc
 
@@ -135,7 +142,7 @@ class RayExecutor(Executor):
 
     name = "ray"
 
-    def __init__(self, workers: int = 1, *, address: str | None = None, video_models=None, adapter_cache=None, render_preview=None, num_cpus: int | None = None):
+    def __init__(self, workers: int = 1, *, address: str | None = None, video_models=None, adapter_cache=None, render_preview=None, num_cpus: int | None = None, artefacts_dir=None):
         import ray
 
         self._ray = ray
@@ -148,6 +155,7 @@ class RayExecutor(Executor):
         from anymole.video.registry import default_adapter_cache
 
         self._models, self._render_preview = dict(video_models or {}), render_preview
+        self._artefacts = None if artefacts_dir is None else str(artefacts_dir)
         self._cache_root = Path(adapter_cache) if adapter_cache is not None else default_adapter_cache()
         self._lock = threading.Condition()
         self._free: list = []  # (index, handle) of idle workers
@@ -168,7 +176,7 @@ class RayExecutor(Executor):
 
     def _new_worker(self, index: int):
         cache = self._cache_root / f"worker-{index}"
-        return self._ray.remote(PipelineWorker).options(**self._options).remote(self._models, str(cache), self._render_preview)
+        return self._ray.remote(PipelineWorker).options(**self._options).remote(self._models, str(cache), self._render_preview, self._artefacts)
 
     # -- a worker per job ------------------------------------------------------------------
 
