@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Local Ray clusters started by tests listen on loopback only. Ray reads this when it is first
+# imported (ray_constants.ENABLE_RAY_CLUSTER), so it is set here, before any test imports ray.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 import torch
 
 from anymole.motion import Motion

@@ -62,7 +62,6 @@ def project(tmp_path):
 
 def test_bake_on_ray_spreads_jobs_and_keeps_the_guarantees(project):
     manifest = project / "manifest.toml"
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         assert main(["bake", str(manifest), "--executor", "ray", "--workers", "2", "--no-progress"]) == 1  # one job failed
     finally:

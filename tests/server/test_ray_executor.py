@@ -27,10 +27,10 @@ from anymole_server.testing import ServerThread, make_config, make_input  # noqa
 
 @pytest.fixture(scope="module")
 def cluster():
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     # 6 logical CPUs (workers are mostly idle): the executors below each take 2 at a time;
     # the machine has 2 cores.
     ray.init(num_cpus=6, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")  # loopback only (tests/conftest.py)
     yield
     ray.shutdown()
 

@@ -20,6 +20,7 @@ def test_one_worker_per_fake_gpu():
     if ray.is_initialized():
         ray.shutdown()
     ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
     try:
         ex = RayExecutor(2)
         try:

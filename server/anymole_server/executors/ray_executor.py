@@ -53,6 +53,17 @@ AFFINITY_WAIT_S = 30.0
 ADAPTERS_PER_WORKER = 32  # each worker's ICAdapt adapter cache keeps this many, least recently used out
 
 
+def loopback_only(address: str | None) -> None:
+    """A local cluster (no ``address``) listens on 127.0.0.1 only, as the server does by
+    default: Ray binds the machine's first interface unless told otherwise, read when ray is
+    first imported (so this must run before ``import ray``)."""
+    import os
+    import sys
+
+    if address is None and "ray" not in sys.modules:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
 def scene_key(request: TransitionRequest) -> str | None:
     """A hash of what ICAdapt adapts to — the skeleton, the context motion (the leading known
     frames), the prior and the prompt — for methods that adapt a prior; None for others."""
@@ -143,6 +154,7 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, workers: int = 1, *, address: str | None = None, video_models=None, adapter_cache=None, render_preview=None, num_cpus: int | None = None, artefacts_dir=None):
+        loopback_only(address)
         import ray
 
         self._ray = ray
@@ -291,6 +303,7 @@ def bake_executor(workers: int = 0, address: str | None = None, video_models: di
         raise UnsupportedError(RAY_MISSING_MESSAGE)
     import os
 
+    loopback_only(address)
     import ray
 
     if not workers:
