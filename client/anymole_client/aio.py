@@ -40,10 +40,7 @@ class AsyncClient:
         timeout_s: float = 30.0,
     ):
         self.address = address
-        self._metadata = transport.auth_metadata(transport.read_token(token, token_file))
-        options = transport.channel_options(max_message_bytes, server_name)
-        creds = transport.channel_credentials(tls, root_certificates)
-        self._channel = aio.insecure_channel(address, options=options) if creds is None else aio.secure_channel(address, creds, options=options)
+        self._channel, self._metadata = transport.connection(address, token, token_file, tls, root_certificates, server_name, max_message_bytes, aio)
         self._stub = service_pb2_grpc.AnymoleServiceStub(self._channel)
         self._check_version = check_version
         self._info: Optional[service_pb2.GetServerInfoResponse] = None

@@ -55,6 +55,25 @@ def channel_credentials(tls: bool, root_certificates: Union[bytes, PathLike, Non
     return grpc.ssl_channel_credentials(root_certificates=root_certificates)
 
 
+def connection(
+    address: str,
+    token: Optional[str],
+    token_file: Optional[PathLike],
+    tls: bool,
+    root_certificates,
+    server_name: Optional[str],
+    max_message_bytes: int,
+    grpc_module,
+):
+    """``(channel, metadata)`` for the blocking (``grpc``) or asyncio (``grpc.aio``) client:
+    the bearer token read once, TLS when asked for, the message limits both ways."""
+    metadata = auth_metadata(read_token(token, token_file))
+    options = channel_options(max_message_bytes, server_name)
+    creds = channel_credentials(tls, root_certificates)
+    channel = grpc_module.insecure_channel(address, options=options) if creds is None else grpc_module.secure_channel(address, creds, options=options)
+    return channel, metadata
+
+
 def auth_metadata(token: Optional[str]) -> Tuple[Tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),) if token else ()
 

@@ -73,6 +73,22 @@ def _code_name(number: int) -> str:
     return next((c.name for c in grpc.StatusCode if c.value[0] == number), str(number))
 
 
+def make_corrupt_database(path: Path, jobs: int = 30) -> Path:
+    """A job store with ``jobs`` rows whose pages are then overwritten: what a failing disk
+    leaves (used by the store-fault scenario and its tests)."""
+    from anymole_server.store import Store
+
+    store = Store(path)
+    for i in range(jobs):
+        store.create_job(f"j{i}", method="m", idempotency_key=None, request_sha256="", request=b"r" * 3000)
+    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    with open(path, "r+b") as f:
+        f.seek(3 * 4096)
+        f.write(b"\xde\xad\xbe\xef" * 4096)
+    return path
+
+
 @dataclass
 class Scenario:
     name: str
@@ -582,15 +598,7 @@ class Bench:
         notdb = d / "notdb.sqlite3"
         notdb.write_bytes(b"not a database\n" * 300)
         self._startup_refused(sc, "a file that is not a database", notdb)
-        corrupt = d / "corrupt.sqlite3"
-        s = Store(corrupt)
-        for i in range(30):
-            s.create_job(f"j{i}", method="m", idempotency_key=None, request_sha256="", request=b"r" * 3000)
-        s._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        s.close()
-        with open(corrupt, "r+b") as f:
-            f.seek(3 * 4096)
-            f.write(b"\xde\xad\xbe\xef" * 4096)
+        corrupt = make_corrupt_database(d / "corrupt.sqlite3")
         self._startup_refused(sc, "a corrupt database", corrupt)
         newer = d / "newer.sqlite3"
         Store(newer).close()

@@ -345,9 +345,8 @@ class JobManager:
         then validation in a thread, then the job. ``tenant`` owns the job and scopes its key."""
         if self._closing:
             raise Interrupted("the server is shutting down")
-        failure = getattr(self.store, "failure", None)
-        if failure is not None:  # refuse before decoding anything
-            raise failure if isinstance(failure, BaseException) else st.StoreUnavailable(str(failure))
+        if self.store.failure is not None:  # refuse before decoding anything
+            raise st.StoreUnavailable(self.store.failure)
         if len(idempotency_key) > convert.MAX_IDEMPOTENCY_KEY:
             raise ValidationError("idempotency_key", f"longer than {convert.MAX_IDEMPOTENCY_KEY} characters")
         owner = tenant or ""
@@ -592,15 +591,15 @@ class JobManager:
         try:
             emit = lambda e: self._on_pipeline_event(job_id, live, e)  # noqa: E731
             slot = _Slot(self._slots, live.token, self._light)
-            if CATALOGUE[spec.method].needs_prior:  # the executor holds the slot for the whole job
-                result = self._executor.run(spec.request, emit, live.token, slot)
-            else:  # light until its first pose; the executor takes the slot per preview image
+            # A classical job is light until its first pose (the executor takes the slot per
+            # preview image); a video job holds the slot throughout.
+            if not CATALOGUE[spec.method].needs_prior:
                 live.light = True
                 self._light.enter()
-                try:
-                    result = self._executor.run(spec.request, emit, live.token, slot)
-                finally:
-                    self._end_light(live)
+            try:
+                result = self._executor.run(spec.request, emit, live.token, slot)
+            finally:
+                self._end_light(live)
             payload = convert.result_to_proto(result, spec)
             data = payload.SerializeToString()
             self._append(job_id, lambda ev: ev.result.MergeFromString(data), state=st.SUCCEEDED, progress=1.0, result=data)

@@ -88,15 +88,9 @@ def test_not_a_database_is_one_line_with_the_path(tmp_path):
 
 
 def test_corrupt_database_fails_its_integrity_check(tmp_path):
-    db = tmp_path / "jobs.sqlite3"
-    store = st.Store(db)
-    for i in range(40):
-        store.create_job(f"j{i}", method="m", idempotency_key=None, request_sha256="", request=b"r" * 3000)
-    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    with open(db, "r+b") as f:
-        f.seek(3 * 4096)
-        f.write(b"\xde\xad\xbe\xef" * 4096)
+    from anymole_server.bench_faults import make_corrupt_database
+
+    db = make_corrupt_database(tmp_path / "jobs.sqlite3", jobs=40)
     with pytest.raises(st.StoreOpenError) as err:
         st.Store(db)
     _one_line(str(err.value), db)

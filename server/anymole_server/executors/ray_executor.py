@@ -98,11 +98,6 @@ class PipelineWorker:
     def ping(self) -> bool:
         return True
 
-    def pid(self) -> int:
-        import os
-
-        return os.getpid()
-
     def gpu_ids(self) -> list:
         """The GPUs Ray gave this worker (``CUDA_VISIBLE_DEVICES`` is set to them)."""
         import ray
@@ -149,7 +144,8 @@ class PipelineWorker:
 
 
 class RayExecutor(Executor):
-    """Runs jobs on ``workers`` Ray actors (see the module docstring)."""
+    """Runs jobs on ``workers`` Ray actors (see the module docstring); ``workers`` 0: one per
+    GPU of the cluster, else one per CPU. :attr:`size` is the number made."""
 
     name = "ray"
 
@@ -161,7 +157,11 @@ class RayExecutor(Executor):
         self._owns_cluster = not ray.is_initialized()
         if self._owns_cluster:
             ray.init(address=address, num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-        gpus = int(ray.cluster_resources().get("GPU", 0))
+        resources = ray.cluster_resources()
+        gpus = int(resources.get("GPU", 0))
+        if not workers:  # one per GPU, else one per CPU
+            workers = gpus or max(1, int(resources.get("CPU", 1)))
+        self.size = int(workers)
         self._options = {"num_gpus": 1, "num_cpus": 0} if gpus >= 1 else {"num_cpus": 1}
         self._options.update(max_restarts=0, max_task_retries=0)
         from anymole.video.registry import default_adapter_cache
@@ -287,7 +287,6 @@ class RayExecutor(Executor):
             except Exception:  # noqa: BLE001 - best effort at shutdown
                 pass
         if self._owns_cluster and self._ray.is_initialized():
-            time.sleep(0)  # let killed actors' notices drain
             self._ray.shutdown()
 
 
@@ -301,19 +300,9 @@ def bake_executor(workers: int = 0, address: str | None = None, video_models: di
 
     if not ray_importable():
         raise UnsupportedError(RAY_MISSING_MESSAGE)
-    import os
-
-    loopback_only(address)
-    import ray
-
-    if not workers:
-        if not ray.is_initialized():
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-        res = ray.cluster_resources()
-        workers = int(res.get("GPU", 0)) or max(1, int(res.get("CPU", os.cpu_count() or 1)))
     ex = RayExecutor(workers, address=address, video_models=video_models)
 
     def executor(request: TransitionRequest, emit: Emit, cancel: CancelToken) -> TransitionResult:
         return ex.run(request, emit, cancel)
 
-    return executor, ex.close, workers
+    return executor, ex.close, ex.size

@@ -7,7 +7,6 @@ locally and fail under CI=true."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import grpc
@@ -16,6 +15,7 @@ from unreal_support import ROOT, skip_or_fail
 from google.protobuf import json_format
 
 from anymole_client.clip import clip_from_json, selection_from_json
+from tests.conformance.compare import compare_json as compare  # the kit's one comparison rule
 from anymole_client.v1 import job_pb2
 from anymole_client.version import compatibility
 from anymole_unreal.errors import explain
@@ -42,46 +42,6 @@ def _files(prefix: str):
     if not path.is_file():
         return ["(absent)"]
     return sorted(f for f in json.loads(path.read_text())["files"] if f.startswith(prefix))
-
-
-def _f32_equal(a: float, b: float, tol: dict) -> bool:
-    import struct
-
-    fa = struct.unpack("f", struct.pack("f", float(a)))[0]
-    fb = struct.unpack("f", struct.pack("f", float(b)))[0]
-    return fa == fb or math.isclose(fa, fb, rel_tol=tol.get("float32Rel", 0.0), abs_tol=tol.get("float32Abs", 0.0))
-
-
-def compare(a, b, tol, path="$"):
-    """The kit's rule: structural, numbers as float32 (within tolerance), absent = default."""
-    defaults = (0, 0.0, "", False, None, [], {})
-    if isinstance(a, bool) or isinstance(b, bool):
-        return [] if a == b else [f"{path}: {a!r} != {b!r}"]
-    if isinstance(a, (int, float, str)) and isinstance(b, (int, float, str)) and not (isinstance(a, str) and isinstance(b, str)):
-        try:
-            return [] if _f32_equal(float(a), float(b), tol) else [f"{path}: {a!r} != {b!r}"]
-        except ValueError:
-            return [f"{path}: {a!r} != {b!r}"]
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = []
-        for k in sorted(set(a) | set(b)):
-            if k not in a or k not in b:
-                v = b[k] if k not in a else a[k]
-                if not (v in defaults or (isinstance(v, str) and v.endswith("_UNSPECIFIED"))):
-                    out.append(f"{path}.{k}: missing on one side")
-            else:
-                out += compare(a[k], b[k], tol, f"{path}.{k}")
-        return out
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return [f"{path}: {len(a)} items != {len(b)}"]
-        out = []
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += compare(x, y, tol, f"{path}[{i}]")
-            if len(out) > 10:
-                break
-        return out
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
 def _uclip(v) -> UnrealClip:
