@@ -15,8 +15,18 @@ import torch
 from anymole.motion import Motion
 from anymole.skeleton import Skeleton
 from anymole.testing.procedural import CHARACTERS, make_character
+from tests import gltf_validator
 
 CHARACTER_NAMES = tuple(CHARACTERS)
+
+
+@pytest.fixture(autouse=True)
+def khronos_validator(monkeypatch):
+    """Every GLB a test writes passes the Khronos glTF validator, 0 errors and 0 warnings
+    (:mod:`tests.gltf_validator`: checked at the end of the test; files the test changed
+    afterwards, e.g. corrupted on purpose, are left out). GLBs another process wrote are
+    added with ``khronos_validator.add(path)``."""
+    yield from gltf_validator.record_and_validate(monkeypatch)
 
 
 @pytest.fixture(params=CHARACTER_NAMES)

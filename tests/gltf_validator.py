@@ -1,5 +1,7 @@
 """The Khronos glTF validator (npm ``gltf-validator`` in ``tools/node``, run with node) on the
-GLB files the tests write: 0 errors and 0 warnings required.
+GLB files the tests write: 0 errors and 0 warnings required. ``tests/conftest.py`` applies it
+to every test (:func:`record_and_validate`); a test whose GLBs come from another process
+adds them with ``khronos_validator.add(path)``.
 
 Install it with ``npm ci --prefix tools/node``. Where node or the validator is missing the
 check skips with a message saying so, except under ``CI=true``, where it fails.
@@ -7,6 +9,7 @@ check skips with a message saying so, except under ``CI=true``, where it fails.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -47,30 +50,54 @@ def validate(*paths: str | Path) -> list[dict]:
     return reports
 
 
-def record_and_validate(monkeypatch):
-    """Generator for an autouse fixture: record every file :func:`anymole.io.write_gltf`
-    writes during a test and validate those still unchanged (by content hash) at its end, so
-    files a test corrupts on purpose are left out."""
-    import hashlib
+class Recorder:
+    """The GLB files a test wrote, by content hash at the time they were written (or added)."""
 
+    def __init__(self) -> None:
+        self.written: dict[Path, str] = {}
+
+    def add(self, *paths: str | Path) -> None:
+        """Validate ``paths`` too at the end of the test: for GLBs another process wrote (a
+        subprocess), which the in-process recording cannot see."""
+        for path in map(Path, paths):
+            assert path.is_file(), f"no GLB to validate at {path}"
+            self.written[path] = _sha256(path)
+
+    def unchanged(self) -> list[Path]:
+        """The recorded files whose content is still what was written. A file renamed into
+        place (the bake's atomic writes) is found beside its temporary name."""
+        keep: list[Path] = []
+        for p, h in self.written.items():
+            candidates = [p] if p.is_file() else sorted(p.parent.glob("*.glb")) if p.parent.is_dir() else []
+            keep += [c for c in candidates if c not in keep and _sha256(c) == h]
+        return keep
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record_and_validate(monkeypatch):
+    """Generator for the autouse fixture of ``tests/conftest.py``: record every GLB
+    :func:`anymole.io.write_gltf` writes during a test (in any thread of the test's process)
+    and validate those still unchanged (by content hash) at its end, so files a test corrupts
+    on purpose are left out. Yields the :class:`Recorder`. A test that writes no GLB runs no
+    validator (and never skips for want of one); one that does has its own assertions run
+    first, then only the validation skips where the validator is missing."""
     import anymole.io.gltf_write as gltf_write
 
-    written: dict[Path, str] = {}
+    recorder = Recorder()
     real = gltf_write.write_container
 
     def recording(path, doc, binary, *a, **k):
         out = real(path, doc, binary, *a, **k)
         p = Path(path)
         if p.suffix.lower() == ".glb" and p.is_file():
-            written[p] = hashlib.sha256(p.read_bytes()).hexdigest()
+            recorder.written[p] = _sha256(p)
         return out
 
     monkeypatch.setattr(gltf_write, "write_container", recording)
-    yield written
-    # A file renamed into place (the bake's atomic writes) is found beside its temporary name.
-    keep: list[Path] = []
-    for p, h in written.items():
-        candidates = [p] if p.is_file() else sorted(p.parent.glob("*.glb")) if p.parent.is_dir() else []
-        keep += [c for c in candidates if c not in keep and hashlib.sha256(c.read_bytes()).hexdigest() == h]
+    yield recorder
+    keep = recorder.unchanged()
     if keep:
         validate(*keep)

@@ -13,6 +13,7 @@ fails. The first call checks the protocol version (another major: refused with
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from typing import Callable, Iterable, Iterator, Optional, Union
@@ -202,15 +203,16 @@ class Client:
                 try:
                     call = self.watch(job_id, follower.last_seq)
                     current["call"] = call
-                    for event in call:
-                        deadline = None
-                        if on_event is not None and event.seq > follower.last_seq and not follower.done:
-                            on_event(event)
-                        for update in follower.feed(event):
-                            if on_update is not None:
-                                on_update(update)
-                        if follower.done:
-                            break
+                    with _StreamReader(call) as events:
+                        for event in events:
+                            deadline = None
+                            if on_event is not None and event.seq > follower.last_seq and not follower.done:
+                                on_event(event)
+                            for update in follower.feed(event):
+                                if on_update is not None:
+                                    on_update(update)
+                            if follower.done:
+                                break
                     if not follower.done:  # closed without a terminal event: ask for the job
                         for update in follower.job_finished(self.get_job(job_id)):
                             if on_update is not None:
@@ -234,3 +236,61 @@ class Client:
         err = follower.error
         assert err is not None
         raise JobFailedError(job_id, err.code, err.message)
+
+
+class _StreamReader:
+    """Reads a server stream on a helper thread; iterating yields its messages in the caller's
+    thread and re-raises the stream's error there. Leaving the ``with`` block cancels the call
+    (a no-op once it ended) and waits for the reader.
+
+    Why: grpc's blocking stream iterator is not safe against an asynchronous exception. A
+    Ctrl+C (KeyboardInterrupt) that lands between two of its bookkeeping steps (it marks a
+    receive as due, then starts it) leaves the channel's polling thread waiting for an
+    operation that never started, and closing the channel then prints a ``TypeError``
+    traceback from that thread. Here grpc's iterator only ever runs on the reader thread,
+    which signals never interrupt; the caller waits on a queue in short steps (so Ctrl+C is
+    seen promptly on every platform).
+    """
+
+    _END = object()
+    _POLL_S = 0.1
+
+    def __init__(self, call):
+        self._call = call
+        self._items: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._read, name="anymole-stream", daemon=True)
+
+    def _read(self) -> None:
+        try:
+            for message in self._call:
+                self._items.put(message)
+        except BaseException as exc:  # grpc.RpcError (or anything else): raised in the caller
+            self._items.put(_Raised(exc))
+        else:
+            self._items.put(self._END)
+
+    def __enter__(self) -> "_StreamReader":
+        self._thread.start()
+        return self
+
+    def __iter__(self):
+        while True:
+            try:
+                item = self._items.get(timeout=self._POLL_S)
+            except queue.Empty:
+                continue
+            if item is self._END:
+                return
+            if isinstance(item, _Raised):
+                raise item.exc
+            yield item
+
+    def __exit__(self, *exc) -> None:
+        if self._thread.is_alive():
+            self._call.cancel()
+            self._thread.join(10.0)
+
+
+class _Raised:
+    def __init__(self, exc: BaseException):
+        self.exc = exc

@@ -4,6 +4,7 @@ executor (what ``anymole bake --server`` uses)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import grpc
@@ -110,6 +111,41 @@ def test_remote_executor_cancellation(tmp_path, character):
             while client.list_jobs(states=[job_pb2.JOB_STATE_CANCELLED]).jobs == [] and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert len(client.list_jobs(states=[job_pb2.JOB_STATE_CANCELLED]).jobs) == 1
+
+
+def test_follow_reads_the_stream_off_the_callers_thread(client, character):
+    """grpc's blocking stream iterator is not safe against an asynchronous KeyboardInterrupt:
+    a Ctrl+C between two of its steps leaves the channel's polling thread behind, and closing
+    the channel then prints a TypeError traceback from it (``anymole demo`` interrupted). So
+    ``follow`` iterates the stream on a helper thread and calls back on the caller's; a Ctrl+C
+    there cancels the stream and lets the helper finish."""
+    real_watch = client.watch
+    iterated_on: list[threading.Thread] = []
+
+    class Recording:  # the watch call, noting which thread iterates it
+        def __init__(self, call):
+            self.call = call
+
+        def __iter__(self):
+            for event in self.call:
+                iterated_on.append(threading.current_thread())
+                yield event
+
+        def cancel(self):
+            return self.call.cancel()
+
+    client.watch = lambda *a, **k: Recording(real_watch(*a, **k))
+    called_on: list[threading.Thread] = []
+
+    def on_event(event):
+        called_on.append(threading.current_thread())
+        raise KeyboardInterrupt  # Ctrl+C while an event is handled
+
+    with pytest.raises(KeyboardInterrupt):
+        client.run(make_input(character), on_event=on_event)
+    assert called_on == [threading.current_thread()]
+    assert iterated_on and threading.current_thread() not in iterated_on
+    assert not [t for t in threading.enumerate() if t.name == "anymole-stream"]
 
 
 def test_job_failed_error_from_run(tmp_path, character):
