@@ -19,6 +19,10 @@ No names are used. The rule (the metric's, :func:`anymole.metrics.foot_skate`):
   ``CONTACT_HEIGHT``) is held at both, interpolated; otherwise each run ends halfway. The hold
   fades out over ``FADE_FRAMES`` frames after a run (smoothstep), so the foot leaves the ground
   smoothly; it is full inside the run and never applied at a known frame.
+* A contact the filled motion **makes inside the gap** (a step of the context's cycle or of a
+  matched segment: the foot within ``CONTACT_HEIGHT`` of the floor for ``NEW_CONTACT_FRAMES``
+  frames or more, outside any hold, travelling at most ``NEW_CONTACT_REACH`` character sizes)
+  is held at its mean position over those frames, height unchanged, with the same fades.
 * **Limb chains**: for a foot ``f``, ``C`` is the first joint from ``f`` up whose bone (the
   rest offset from its parent) is at least ``LIMB_FRACTION`` of the character size, ``B`` its
   parent, ``A`` the parent of ``B`` (hip, knee, ankle for a leg). Two-bone IK turns ``A`` and
@@ -56,6 +60,14 @@ FADE_FRAMES = 4
 """Frames over which a hold fades out after its run."""
 
 LIMB_FRACTION = 0.12
+"""A limb bone is at least this fraction of the character size."""
+
+NEW_CONTACT_FRAMES = 3
+"""A contact the filled motion makes inside a gap is held when it lasts this many frames."""
+
+NEW_CONTACT_REACH = 0.09
+"""... and its foot travels at most this many character sizes from where it is held (a foot
+sliding farther is taken to be meant to slide)."""
 """A limb bone is at least this fraction of the character size."""
 
 
@@ -129,6 +141,43 @@ def _smoothstep(x: Tensor) -> Tensor:
     return x * x * (3 - 2 * x)
 
 
+def _runs(mask: list[bool]) -> list[tuple[int, int]]:
+    """``[start, stop)`` of each run of True in ``mask``."""
+    runs, start = [], None
+    for i, m in enumerate([*mask, False]):
+        if m and start is None:
+            start = i
+        elif not m and start is not None:
+            runs.append((start, i))
+            start = None
+    return runs
+
+
+def _hold_new_contacts(p: Tensor, targets: Tensor, weight: Tensor, floor: float, h_thr: float, reach: float) -> tuple[Tensor, Tensor]:
+    """Contacts the filled motion makes inside a gap (a step of a followed cycle or a matched
+    segment) held in place: each run of at least ``NEW_CONTACT_FRAMES`` gap frames, free of any other hold, where
+    the foot ``p (F, 3)`` is within ``h_thr`` of the floor and travels at most ``reach``
+    horizontally is held at its mean horizontal position there (height unchanged), fading
+    out over ``FADE_FRAMES`` on both sides. Returns the updated ``targets (F, 3)`` and
+    ``weight (F,)``."""
+    free = ((p[:, 1] - floor) <= h_thr) & (weight <= 0)
+    i = torch.arange(len(p), dtype=p.dtype)
+    for s, e in _runs(free.tolist()):
+        if e - s < NEW_CONTACT_FRAMES:
+            continue
+        xz = p[s:e][:, [0, 2]]
+        if float((xz - xz.mean(0)).norm(dim=-1).max()) > reach:
+            continue
+        anchor = p[s:e].mean(0)
+        dist = torch.clamp(torch.maximum(s - i, i - (e - 1)), min=0)
+        w = torch.where(dist == 0, torch.ones_like(i), 1 - _smoothstep(dist / (FADE_FRAMES + 1)))
+        take = w > weight
+        held = torch.stack([anchor[0].expand_as(i), p[:, 1], anchor[2].expand_as(i)], -1)
+        targets = torch.where(take[:, None], held, targets)
+        weight = torch.where(take, w, weight)
+    return targets, weight
+
+
 def plant_feet(problem: InbetweenProblem, motion: Motion) -> Motion:
     """``motion (T, J)`` (a filled ``problem``) with planted feet held through each gap by the
     rule of the module docstring. Known frames are not changed."""
@@ -190,8 +239,6 @@ def plant_feet(problem: InbetweenProblem, motion: Motion) -> Motion:
             if planted(k1, +1) and (speed_known or same_spot):
                 while run1 < n - 1 and bool(low[n - 2 - run1]) and bool(near1[n - 2 - run1]):
                     run1 += 1
-            if run0 == 0 and run1 == 0:
-                continue
             targets = p[frames].clone()
             weight = torch.zeros(n - 1, dtype=p.dtype)
             i = torch.arange(n - 1, dtype=p.dtype)
@@ -213,6 +260,7 @@ def plant_feet(problem: InbetweenProblem, motion: Motion) -> Motion:
                 w1 = torch.where(j < run1, torch.ones_like(i), 1 - _smoothstep((j - run1 + 1) / (FADE_FRAMES + 1)))
                 targets = torch.where((w1 > weight)[:, None], p1.expand_as(targets), targets)
                 weight = torch.maximum(weight, w1)
+            targets, weight = _hold_new_contacts(p[frames], targets, weight, floor, h_thr, NEW_CONTACT_REACH * size)
             if not bool((weight > 0).any()):
                 continue
             want = p[frames] + weight[:, None] * (targets - p[frames])
