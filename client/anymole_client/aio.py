@@ -136,17 +136,10 @@ class AsyncClient:
             try:
                 async for event in self.watch(job_id, follower.last_seq):
                     deadline = None
-                    if on_event is not None and event.seq > follower.last_seq and not follower.done:
-                        on_event(event)
-                    for update in follower.feed(event):
-                        if on_update is not None:
-                            on_update(update)
-                    if follower.done:
+                    if follower.deliver(event, on_event, on_update):
                         break
                 if not follower.done:
-                    for update in follower.job_finished(await self.get_job(job_id)):
-                        if on_update is not None:
-                            on_update(update)
+                    follower.deliver_job(await self.get_job(job_id), on_update)
             except grpc.RpcError as exc:
                 if not transport.is_retryable(exc):
                     raise

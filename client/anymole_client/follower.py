@@ -178,6 +178,22 @@ class JobFollower:
             return [self.error]
         return []
 
+    def deliver(self, event: job_pb2.JobEvent, on_event=None, on_update=None) -> bool:
+        """Hand one event to the caller's callbacks: ``on_event(event)`` for a new one, then
+        ``on_update(update)`` for each of :meth:`feed`'s updates. Returns :attr:`done`."""
+        if on_event is not None and event.seq > self.last_seq and not self.done:
+            on_event(event)
+        for update in self.feed(event):
+            if on_update is not None:
+                on_update(update)
+        return self.done
+
+    def deliver_job(self, job: job_pb2.Job, on_update=None) -> None:
+        """Hand :meth:`job_finished`'s updates to ``on_update``."""
+        for update in self.job_finished(job):
+            if on_update is not None:
+                on_update(update)
+
     def disconnected(self) -> List[Update]:
         """The stream ended or dropped: a :class:`ReattachUpdate` unless the job is done."""
         if self.done:

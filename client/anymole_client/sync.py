@@ -206,17 +206,10 @@ class Client:
                     with _StreamReader(call) as events:
                         for event in events:
                             deadline = None
-                            if on_event is not None and event.seq > follower.last_seq and not follower.done:
-                                on_event(event)
-                            for update in follower.feed(event):
-                                if on_update is not None:
-                                    on_update(update)
-                            if follower.done:
+                            if follower.deliver(event, on_event, on_update):
                                 break
                     if not follower.done:  # closed without a terminal event: ask for the job
-                        for update in follower.job_finished(self.get_job(job_id)):
-                            if on_update is not None:
-                                on_update(update)
+                        follower.deliver_job(self.get_job(job_id), on_update)
                 except grpc.RpcError as exc:
                     if given_up.is_set():
                         raise JobFailedError(job_id, CANCELLED, f"cancelled; no final event within {cancel_grace_s:g} s") from None
