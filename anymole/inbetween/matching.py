@@ -1,4 +1,4 @@
-"""The context's own motion, matched and warped into a gap: the second step of ``spline``.
+"""The context's own motion, matched and warped into a gap: the third step of ``spline``.
 
 Motion matching (Clavet 2016) without a database: the only motion at hand is the known run of
 frames before the gap, so its segments are the candidates, and motion warping (Witkin &
@@ -7,29 +7,35 @@ and ``k1 = k0 + N``:
 
 1. **Candidates.** A segment starts at a known frame ``a`` and plays at a rate ``r`` of
    :data:`RATES`: source frames ``a + r t`` for ``t = 0 … N``, every one inside the known run
-   before ``k0`` (``a - r`` too, for its velocity). Joint 0's turn about +Y and horizontal
-   position are moved so the segment starts at ``k0``'s.
-2. **Warp** (:func:`_warp`). Offsets in each joint's local rotation vector and translation
-   make the segment start at ``k0`` and end at ``k1``: the start offset dies away like a
-   critically damped spring (``(1 + t/τ) e^{-t/τ}``, ``τ`` = :data:`OFFSET_TIME_S`), the end
-   offset comes in with ``h1(u) = 3u² - 2u³``, and the start's velocity mismatch fades like the
-   curve's (``t e^{-t/τ}``). Every offset is zero at the other end, so the keyframes stay exact.
-3. **Cost per joint.** Joint positions relative to joint 0 with its heading removed, in
-   character sizes, are compared at three instants: the segment's start against ``k0``, its
-   start velocity (one source step) against ``k0 - 1 → k0`` (× :data:`VELOCITY_WEIGHT`), and its
-   end against ``k1``. A joint's cost is :data:`OWN_SHARE` of the RMS distance over its
-   subtree (an arm is matched on the arm) plus the rest of the RMS distance over the whole
-   body (the arm moves with the body).
-4. **Mixture.** Per joint, the candidates and the curve of step 1 share weights
+   before ``k0`` (``a - r`` too, for its velocity). The body joint (:func:`body_joint`: the
+   hips, whether joint 0 or under a still root) is turned about world +Y and moved
+   horizontally so the segment starts where and as ``k0`` faces.
+2. **Warp.** Offsets make the segment start at ``k0`` and end at ``k1``: the start offset dies
+   away like a critically damped spring (``(1 + t/τ) e^{-t/τ}``, ``τ`` =
+   :data:`OFFSET_TIME_S`), the end offset comes in with ``h1(u) = 3u² - 2u³``, and the start's
+   velocity mismatch fades like the curve's (``t e^{-t/τ}``). Every offset is zero at the other
+   end, so the keyframes stay exact.
+3. **Cost per joint.** Joint positions relative to the body joint with its heading removed
+   (:func:`pose_features`), in character sizes, are compared at three instants: the segment's
+   start against ``k0``, its start velocity (one source step) against ``k0 - 1 → k0``
+   (× :data:`VELOCITY_WEIGHT`), and its end against ``k1``. A joint's cost is
+   :data:`OWN_SHARE` of the RMS distance over its subtree (an arm is matched on the arm) plus
+   the rest of the RMS distance over the whole body (the arm moves with the body).
+4. **Mixture.** Per joint, the candidates and the spline's curve share weights
    ``softmax(-cost / σ)`` (``σ`` = :data:`TEMPERATURE`; the curve's cost is
-   :data:`CURVE_COST`), and the result is the curve plus the weighted sum of each candidate's
-   difference from it (rotation vectors relative to the curve, translations). Where the
-   context holds nothing like the gap's ends, every candidate costs much more than the curve
-   and the curve stands.
+   :data:`CURVE_COST`); the result is the curve plus the weighted sum of each warped
+   candidate's difference from it. Where the context holds nothing like the gap's ends, every
+   candidate costs much more than the curve and the curve stands.
+
+Where the sums happen: rotations are warped and mixed in each joint's chart at ``k0``
+(``q = q(k0) ⊗ exp(x)``, the curve's own chart), where steps 2 and 4 are linear, so all
+candidates are read at once through one interpolation matrix (:func:`match_gap`); the body
+joint, which turns, is warped on quaternions (offsets in its own frame, :func:`_warp`) and
+mixed relative to the curve. Translations are plain sums. Candidates whose weight is below
+:data:`MIN_WEIGHT` for every joint are left out.
 
 Constants were chosen on the benchmark corpus with the curve of :mod:`anymole.inbetween.spline`
-(see its docstring for the figures). Candidates whose weight is below :data:`MIN_WEIGHT` for
-every joint are dropped before warping (the cost of the step is the warp of what is left).
+(see its docstring for the figures).
 """
 
 from __future__ import annotations
