@@ -106,6 +106,17 @@ def pose_features(parents, rot: Tensor, trans: Tensor, size: float, body: int = 
     return rel / size
 
 
+def still_parent(parents: list[int], rot: Tensor, trans: Tensor, body: int) -> tuple[Tensor, Tensor]:
+    """World rotation ``(4,)`` and position ``(3,)`` of ``body``'s parent in the pose
+    ``rot (J, 4)``, ``trans (J, 3)``; identity for a root. For :func:`body_joint`, whose
+    ancestors are still, this is the parent's transform at every known frame."""
+    p = parents[body]
+    if p < 0:
+        return torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=rot.dtype), torch.zeros(3, dtype=rot.dtype)
+    g_rot, g_pos = forward_kinematics(parents, rot, trans)
+    return g_rot[p], g_pos[p]
+
+
 def subtree_matrix(parents: list[int], dtype=torch.float64) -> Tensor:
     """``(J, J)``: ``S[j, k] = 1`` where ``k`` is ``j`` or below it."""
     return _subtree(tuple(int(p) for p in parents)).to(dtype)
@@ -199,7 +210,7 @@ def _continuous(r: Tensor) -> Tensor:
 def match_gap(
     parents: list[int], size: float, rot: Tensor, trans: Tensor, curve_rot: Tensor, curve_trans: Tensor,
     start: int, k0: int, k1: int, fps: float, subtree: Tensor | None = None,
-    features: tuple[Tensor, Tensor] | None = None,
+    features: tuple[Tensor, Tensor, int] | None = None,
 ) -> tuple[Tensor, Tensor] | None:
     """The mixture of steps 1–4 for the gap ``(k0, k1)``.
 
@@ -213,7 +224,8 @@ def match_gap(
             ``start … k0`` (a contiguous known run) and ``k1`` are read.
         curve_rot, curve_trans: the curve's motion ``(T, J, ·)`` (the mixture's base).
         fps: frames per second; ``subtree``: :func:`subtree_matrix` of ``parents``, if at hand;
-        ``features``: :func:`pose_features` of frames ``start … k0`` and of ``k1``, if at hand.
+        ``features``: :func:`pose_features` of frames ``start … k0`` and of ``k1`` and the
+        body joint they are relative to, if at hand.
 
     Returns the gap frames ``k0 + 1 … k1 - 1`` as local rotations ``(N - 1, J, 4)`` and
     translations ``(N - 1, J, 3)``, or None where the context is too short to hold a candidate.
@@ -229,11 +241,11 @@ def match_gap(
     ctx_r, ctx_t = rot[start : k0 + 1], trans[start : k0 + 1]  # (F, J, ·), F - 1 is k0
 
     # Step 3: the cost, from features of the known run read at fractional frames.
-    b = body_joint(parents, ctx_r, ctx_t)
     if features is None:
+        b = body_joint(parents, ctx_r, ctx_t)
         f = pose_features(parents, torch.cat([ctx_r, rot[k1 : k1 + 1]]), torch.cat([ctx_t, trans[k1 : k1 + 1]]), size, b)
-        features = (f[:-1], f[-1])
-    ctx, key = features  # (F, J, 3), (J, 3)
+        features = (f[:-1], f[-1], b)
+    ctx, key, b = features  # (F, J, 3), (J, 3), the body joint
     at = _lerp_frames(ctx, torch.stack([A - R, A, A + R * n], 1) - start)  # (C, 3, J, 3)
     now, before = ctx[-1], ctx[-2]
     d2 = (
@@ -286,8 +298,8 @@ def match_gap(
         dv = (v0 - v_prev) - (e[:, 1] - e[:, 0])
         wsum = w.sum(0)[:, None]  # (J, 1)
         we = lambda x: (w[..., None] * x).sum(0)  # noqa: E731 - (C, J, 3) -> (J, 3)
-        body = torch.einsum("tfj,fjk->tjk", W, table)  # (N + 1, J, 3)
-        warped = body + g0 * we(e0) + h1 * we(e1) + fade * we(dv)
+        played = torch.einsum("tfj,fjk->tjk", W, table)  # (N + 1, J, 3)
+        warped = played + g0 * we(e0) + h1 * we(e1) + fade * we(dv)
         return curve + (warped[1:-1] - wsum * curve)
 
     curve_x = quat_to_rotvec(quat_mul(quat_conjugate(q0), curve_rot[k0 + 1 : k1]))
@@ -295,12 +307,7 @@ def match_gap(
     mixed_t = mix(ctx_t, trans[k0], trans[k1], trans[k0 - 1], curve_trans[k0 + 1 : k1])
     mixed_r = quat_mul(q0, rotvec_to_quat(mixed_x))
     # The body joint turns with its heading: warped on quaternions (offsets in its own frame).
-    p = parents[b]
-    if p >= 0:
-        g_rot, g_pos = forward_kinematics(parents, rot[k0], trans[k0])
-        parent_rot, parent_pos = g_rot[p], g_pos[p]
-    else:
-        parent_rot, parent_pos = torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=dtype), torch.zeros(3, dtype=dtype)
+    parent_rot, parent_pos = still_parent(parents, rot[k0], trans[k0], b)
     q, tr = _warp(rot[:, b : b + 1], trans[:, b : b + 1], k0, k1, A, R, tau, parent_rot, parent_pos)  # (C, N + 1, 1, ·)
     bq, bt = curve_rot[k0 + 1 : k1, b : b + 1], curve_trans[k0 + 1 : k1, b : b + 1]
     wb = w[:, None, b : b + 1, None]
@@ -310,4 +317,4 @@ def match_gap(
     return mixed_r, mixed_t
 
 
-__all__ = ["body_joint", "match_gap", "pose_features", "subtree_matrix", "yaw"]
+__all__ = ["body_joint", "match_gap", "pose_features", "still_parent", "subtree_matrix", "yaw"]

@@ -101,7 +101,7 @@ import torch
 from torch import Tensor
 
 from anymole.geometry.rotations import quat_apply, quat_conjugate, quat_mul, quat_slerp, quat_to_rotvec, rotvec_to_quat
-from anymole.inbetween.matching import body_joint, match_gap, pose_features, subtree_matrix, yaw
+from anymole.inbetween.matching import body_joint, match_gap, pose_features, still_parent, subtree_matrix, yaw
 from anymole.inbetween.problem import InbetweenProblem
 from anymole.kinematics import forward_kinematics, global_to_local_rotations
 from anymole.motion import Motion
@@ -130,7 +130,7 @@ def spline(
     matching: bool = True,
     contacts: bool = True,
 ) -> Motion:
-    """Fill every gap of ``problem`` by the three steps of the module docstring.
+    """Fill every gap of ``problem`` by the four steps of the module docstring.
 
     Args:
         problem: skeleton, motion ``(T, J)`` and ``known (T,)``.
@@ -346,16 +346,6 @@ def _cycle_sample(
     return q, t
 
 
-def _still_parent(parents: list[int], rot: Tensor, trans: Tensor, body: int) -> tuple[Tensor, Tensor]:
-    """World rotation ``(4,)`` and position ``(3,)`` of ``body``'s parent in the pose
-    ``rot (J, 4)``, ``trans (J, 3)`` (identity for a root)."""
-    p = parents[body]
-    if p < 0:
-        return torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=rot.dtype), torch.zeros(3, dtype=rot.dtype)
-    g_rot, g_pos = forward_kinematics(parents, rot, trans)
-    return g_rot[p], g_pos[p]
-
-
 def _follow_cycle(
     problem: InbetweenProblem, gaps: list[_Gap], rot: Tensor, trans: Tensor, tau: Tensor, features: "_Features"
 ) -> tuple[Tensor, Tensor]:
@@ -392,7 +382,7 @@ def _follow_cycle(
         if weight < 1e-3:
             continue
         rates = _RATES.to(src_r.dtype)
-        parent_rot, parent_pos = _still_parent(sk.parents.tolist(), src_r[k0], src_t[k0], body)
+        parent_rot, parent_pos = still_parent(sk.parents.tolist(), src_r[k0], src_t[k0], body)
         qn, tn = _cycle_sample(src_r, src_t, k0, best_p, k0 + n * rates, body, parent_rot, parent_pos)
         err = (pose_features(sk.parents, qn, tn, sk.size, body).flatten(1) - f1).norm(dim=-1)
         r = float(rates[int(err.argmin())])
@@ -424,15 +414,15 @@ class _Features:
     def __init__(self, problem: InbetweenProblem):
         self._problem = problem
         self._gaps = {g.k0: g.k1 for g in _plan(problem)}
-        self._cache: dict[int, tuple[Tensor, Tensor]] = {}
+        self._cache: dict[int, tuple[Tensor, Tensor, int]] = {}
 
     def __call__(self, k0: int, start: int) -> tuple[Tensor, Tensor, int]:
         if k0 not in self._cache:
             sk, m = self._problem.skeleton, self._problem.motion
             frames = [*range(start, k0 + 1), self._gaps[k0]]
-            self.body = body_joint(sk.parents.tolist(), m.rotations[start : k0 + 1], m.translations[start : k0 + 1])
-            f = pose_features(sk.parents, m.rotations[frames], m.translations[frames], sk.size, self.body)
-            self._cache[k0] = (f[:-1], f[-1], self.body)
+            body = body_joint(sk.parents.tolist(), m.rotations[start : k0 + 1], m.translations[start : k0 + 1])
+            f = pose_features(sk.parents, m.rotations[frames], m.translations[frames], sk.size, body)
+            self._cache[k0] = (f[:-1], f[-1], body)
         return self._cache[k0]
 
 
@@ -455,7 +445,7 @@ def _match(problem: InbetweenProblem, gaps: list[_Gap], rot: Tensor, trans: Tens
             continue
         mixed = match_gap(
             parents, sk.size, motion.rotations, motion.translations, rot, trans, start, g.k0, g.k1, motion.fps,
-            subtree, features(g.k0, start)[:2],
+            subtree, features(g.k0, start),
         )
         if mixed is not None:
             rot[g.k0 + 1 : g.k1], trans[g.k0 + 1 : g.k1] = mixed
